@@ -1,0 +1,1 @@
+"""The physics: units, sourced catalogs, formulas, scenarios and the engine."""

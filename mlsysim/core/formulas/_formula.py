@@ -1,0 +1,112 @@
+"""The ``@formula`` decorator: one unit-checked public face, one raw fast path.
+
+A formula's body is plain arithmetic on magnitudes in the units it declares (floats or numpy
+arrays). The public wrapper converts each Quantity argument to its declared unit, raising pint's
+``DimensionalityError`` with the argument's name, rejects non-positive sizes, and returns a
+Quantity in the declared result unit. ``fn.raw`` is the undecorated body: the engine and sweeps
+call it on pre-converted magnitudes, so a 10,000-point grid is one numpy expression.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from mlsysim.core.units import Q_, is_quantity
+
+DIMENSIONLESS = ("", "dimensionless", "1")
+
+
+def formula(
+    returns: str | tuple[str, ...] | None,
+    *,
+    positive: Sequence[str] = (),
+    non_negative: Sequence[str] = (),
+    **arg_units: str,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare argument units (``peak="flop/s"``), the result unit(s) and the sign rules.
+
+    ``returns=None`` passes the body's result through (for labels such as a bottleneck name).
+    Arguments not named in ``arg_units`` pass through untouched.
+    """
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(fn)
+        unknown = (set(arg_units) | set(positive) | set(non_negative)) - set(signature.parameters)
+        if unknown:
+            raise TypeError(
+                f"@formula on {fn.__name__}() names unknown arguments {sorted(unknown)}"
+            )
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            values = bound.arguments
+            for name, unit in arg_units.items():
+                values[name] = to_magnitude(values[name], unit, name, fn.__name__)
+            for name in positive:
+                require_sign(values[name], name, fn.__name__, strict=True)
+            for name in non_negative:
+                require_sign(values[name], name, fn.__name__, strict=False)
+            result = fn(*bound.args, **bound.kwargs)
+            return wrap_result(result, returns)
+
+        wrapper.raw = fn  # type: ignore[attr-defined]
+        wrapper.units = dict(arg_units)  # type: ignore[attr-defined]
+        wrapper.returns = returns  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def to_magnitude(value: Any, unit: str, name: str, where: str) -> Any:
+    """Magnitude of ``value`` in ``unit``; a wrong dimension names the argument."""
+    from pint import DimensionalityError
+
+    if value is None:
+        return None
+    if is_quantity(value):
+        try:
+            return value.m_as(unit) if unit not in DIMENSIONLESS else value.m_as("")
+        except DimensionalityError as err:
+            raise DimensionalityError(
+                err.units1,
+                err.units2,
+                err.dim1,
+                err.dim2,
+                extra_msg=f" for argument '{name}' of {where}()",
+            ) from None
+    if unit in DIMENSIONLESS:
+        return np.asarray(value, dtype=float) if isinstance(value, (list, tuple)) else value
+    raise DimensionalityError(
+        "dimensionless",
+        unit,
+        extra_msg=(
+            f" for argument '{name}' of {where}(): pass a Quantity in {unit}, "
+            f"e.g. Q_({value!r}, {unit!r})"
+        ),
+    )
+
+
+def require_sign(value: Any, name: str, where: str, *, strict: bool) -> None:
+    """Raise ``ValueError`` naming the argument when a size or count is <= 0 (or < 0)."""
+    if value is None:
+        return
+    array = np.asarray(value, dtype=float)
+    bad = np.any(array <= 0) if strict else np.any(array < 0)
+    if bad or np.any(np.isnan(array)):
+        rule = "> 0" if strict else ">= 0"
+        raise ValueError(f"argument '{name}' of {where}() must be {rule}, got {value!r}")
+
+
+def wrap_result(result: Any, returns: str | tuple[str, ...] | None) -> Any:
+    if returns is None:
+        return result
+    if isinstance(returns, tuple):
+        return tuple(Q_(part, unit) for part, unit in zip(result, returns, strict=True))
+    return Q_(result, returns)

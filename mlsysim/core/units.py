@@ -1,0 +1,65 @@
+"""The one pint registry of mlsysim, exported as ``mlsysim.ureg`` and ``mlsysim.Q_``.
+
+pint's default definitions plus the units ML systems need (``units_definitions.txt``):
+``flop``/``FLOP`` (its own dimension), ``FLOPs`` = FLOP/s, ``MAC`` = 2 FLOP, the counting units
+``token``, ``sample`` and ``param``, ``USD``, and ``gCO2e``/``kgCO2e``/``tCO2e``.
+Decimal and binary bytes stay distinct: ``GB`` = 1e9 byte, ``GiB`` = 2**30 byte.
+
+The registry is built on first use, not at import, and pint's disk cache
+(``cache_folder=":auto:"``) makes later builds ~10x faster.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pint
+
+DEFINITIONS = Path(__file__).with_name("units_definitions.txt")
+
+
+@functools.cache
+def get_registry() -> pint.UnitRegistry:
+    """Build (once) and return the application registry."""
+    import pint
+
+    try:
+        registry = pint.UnitRegistry(cache_folder=":auto:")
+    except OSError:  # an unwritable cache folder must not stop a student
+        registry = pint.UnitRegistry()
+    registry.load_definitions(str(DEFINITIONS))
+    registry.formatter.default_format = "~P"
+    pint.set_application_registry(registry)
+    return registry
+
+
+class _LazyRegistry:
+    """Stands in for the registry until first attribute access, so ``import mlsysim`` stays cheap."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(get_registry(), name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return get_registry()(*args, **kwargs)
+
+    def __dir__(self) -> list[str]:
+        return dir(get_registry())
+
+    def __repr__(self) -> str:
+        return "<mlsysim unit registry>"
+
+
+ureg = _LazyRegistry()
+
+
+def Q_(value: Any, units: Any = None) -> pint.Quantity:  # noqa: N802 - pint's conventional name
+    """Make a Quantity in mlsysim's registry: ``Q_(3.35, "TB/s")``."""
+    return get_registry().Quantity(value, units)
+
+
+def is_quantity(value: Any) -> bool:
+    """True for a pint Quantity of any registry."""
+    return hasattr(value, "magnitude") and hasattr(value, "units") and hasattr(value, "m_as")
