@@ -34,7 +34,7 @@ class UnknownNameError(MlsysimError, KeyError):
 
 
 class CatalogError(MlsysimError, ValueError):
-    """A catalog YAML entry that is malformed, unsourced or in the wrong unit (names file, entry, field)."""
+    """A malformed, unsourced or mis-united catalog YAML entry; names file, entry and field."""
 
 
 class ChoiceError(MlsysimError, ValueError):

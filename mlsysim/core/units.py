@@ -28,7 +28,7 @@ def get_registry() -> pint.UnitRegistry:
 
     try:
         registry = pint.UnitRegistry(cache_folder=":auto:")
-    except OSError:  # an unwritable cache folder must not stop a student
+    except OSError:  # an unwritable cache must not stop a student
         registry = pint.UnitRegistry()
     registry.load_definitions(str(DEFINITIONS))
     registry.formatter.default_format = "~P"
@@ -37,7 +37,7 @@ def get_registry() -> pint.UnitRegistry:
 
 
 class _LazyRegistry:
-    """Stands in for the registry until first attribute access, so ``import mlsysim`` stays cheap."""
+    """The registry, built on first attribute access so ``import mlsysim`` stays cheap."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(get_registry(), name)
@@ -55,7 +55,7 @@ class _LazyRegistry:
 ureg = _LazyRegistry()
 
 
-def Q_(value: Any, units: Any = None) -> pint.Quantity:  # noqa: N802 - pint's conventional name
+def Q_(value: Any, units: Any = None) -> pint.Quantity:
     """Make a Quantity in mlsysim's registry: ``Q_(3.35, "TB/s")``."""
     return get_registry().Quantity(value, units)
 
