@@ -45,10 +45,13 @@ def formula(
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             bound = signature.bind(*args, **kwargs)
+            given = set(bound.arguments)
             bound.apply_defaults()
             values = bound.arguments
             for name, unit in arg_units.items():
-                values[name] = to_magnitude(values[name], unit, name, fn.__name__)
+                # Defaults are the body's own magnitudes, already in the declared unit.
+                if name in given:
+                    values[name] = to_magnitude(values[name], unit, name, fn.__name__)
             for name in positive:
                 require_sign(values[name], name, fn.__name__, strict=True)
             for name in non_negative:
@@ -102,6 +105,37 @@ def require_sign(value: Any, name: str, where: str, *, strict: bool) -> None:
     if bad or np.any(np.isnan(array)):
         rule = "> 0" if strict else ">= 0"
         raise ValueError(f"argument '{name}' of {where}() must be {rule}, got {value!r}")
+
+
+def require_range(
+    value: Any,
+    name: str,
+    where: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
+    """Raise ``ValueError`` naming the argument when a value leaves ``[low, high]``.
+
+    ``low_open``/``high_open`` exclude the end point (``(0, 1]`` is ``low_open=True``).
+    Cheap on arrays (two vectorised comparisons), so formula bodies may call it on the raw path.
+    """
+    array = np.asarray(value, dtype=float)
+    bad = bool(np.any(np.isnan(array)))
+    if low is not None:
+        bad = bad or bool(np.any(array <= low) if low_open else np.any(array < low))
+    if high is not None:
+        bad = bad or bool(np.any(array >= high) if high_open else np.any(array > high))
+    if bad:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        raise ValueError(
+            f"argument '{name}' of {where}() must be in {left}{lo}, {hi}{right}, got {value!r}"
+        )
 
 
 def wrap_result(result: Any, returns: str | tuple[str, ...] | None) -> Any:
