@@ -1,0 +1,48 @@
+"""The author toolkit: ``fmt`` and helpers for numbers in prose, ``check`` guards, and plots.
+
+Names resolve lazily (importing ``mlsysim.viz`` imports neither pint nor matplotlib)::
+
+    fmt, fmt_percent, fmt_multiple, fmt_range, fmt_sci, fmt_eng, fmt_count, fmt_currency,
+    fmt_time, fmt_bytes, fmt_flops, Formatted          (mlsysim.viz.formatting)
+    check                                               (mlsysim.viz.guards)
+    plot_roofline, plot_ledger, plot_sweep              (mlsysim.viz.plots)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_FORMATTING = (
+    "fmt",
+    "fmt_percent",
+    "fmt_multiple",
+    "fmt_range",
+    "fmt_sci",
+    "fmt_eng",
+    "fmt_count",
+    "fmt_currency",
+    "fmt_time",
+    "fmt_bytes",
+    "fmt_flops",
+    "Formatted",
+)
+_EXPORTS = {name: "mlsysim.viz.formatting" for name in _FORMATTING}
+_EXPORTS["check"] = "mlsysim.viz.guards"
+_EXPORTS.update(
+    {name: "mlsysim.viz.plots" for name in ("plot_roofline", "plot_ledger", "plot_sweep")}
+)
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'mlsysim.viz' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,578 @@
+"""Numbers for prose: ``fmt`` and its helpers, with guards against misleading roundings.
+
+Every function returns a ``Formatted`` (a ``str``) in one of three styles: ``"text"`` (plain
+Unicode: ``989 TFLOP/s``), ``"latex"`` (TeX math-mode content for ``$...$``:
+``989\\,\\mathrm{TFLOP/s}``) or ``"markdown"`` (Pandoc markdown, special characters escaped).
+Rounding is round-half-up on the shortest decimal repr of the float (0.125 -> 0.13).
+
+Guard rule (``FormatError``): with ``sig`` significant digits, the printed number must lie within
+half a unit of the ``sig``-th significant digit of the true value,
+``|printed - value| <= 0.5 * 10**(floor(log10|value|) - sig + 1)``, and a nonzero value must never
+print as 0. Rounding to ``sig`` digits always satisfies it; a fixed ``decimals=`` that drops
+digits the author asked for (10.7 at ``decimals=0`` with ``sig=3`` prints ``11``) violates it.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from mlsysim.errors import FormatError
+
+STYLES = ("text", "latex", "markdown")
+
+# Scale words for counts and money (not SI units): 7.0e9 params -> "7.00 B params".
+_SCALE_WORDS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
+_SI_PREFIXES = ("", "k", "M", "G", "T", "P", "E")
+_BINARY_PREFIXES = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
+# fmt_time's ladder, largest first: (pint unit, seconds per unit, singular, plural).
+_TIME_UNITS = (
+    ("year", 365.25 * 86400, "year", "years"),
+    ("day", 86400.0, "day", "days"),
+    ("hour", 3600.0, "h", "h"),
+    ("minute", 60.0, "min", "min"),
+    ("second", 1.0, "s", "s"),
+    ("millisecond", 1e-3, "ms", "ms"),
+    ("microsecond", 1e-6, "µs", "µs"),
+    ("nanosecond", 1e-9, "ns", "ns"),
+)
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#$^~|])")
+_LATEX_SPECIAL = {"%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "&": r"\&", "{": r"\{"}
+_LATEX_SPECIAL["}"] = r"\}"
+
+
+class Formatted(str):
+    """A formatted number: a ``str`` that also knows its value and its other renderings.
+
+    ``_repr_markdown_`` makes Quarto/Jupyter insert it verbatim (latex style is meant to sit
+    inside ``$...$``); ``_invariants_value_`` gives the verifier the published magnitude/unit.
+    """
+
+    magnitude: float
+    unit: str | None
+    style: str
+    text: str
+    latex: str
+    markdown: str
+
+    def __new__(cls, renderings: dict[str, str], style: str, magnitude: float, unit: str | None):
+        self = super().__new__(cls, renderings[style])
+        self.style = style
+        self.magnitude = magnitude
+        self.unit = unit
+        self.text = renderings["text"]
+        self.latex = renderings["latex"]
+        self.markdown = renderings["markdown"]
+        return self
+
+    def _repr_markdown_(self) -> str:
+        if self.style == "text":
+            return escape_markdown(str(self))
+        return str(self)  # markdown is already escaped; latex is math content, verbatim
+
+    def _invariants_value_(self) -> dict[str, Any]:
+        return {"magnitude": self.magnitude, "unit": self.unit}
+
+    def __repr__(self) -> str:
+        return f"Formatted({str(self)!r})"
+
+
+# --------------------------------------------------------------------------- number rendering
+
+
+@dataclass(frozen=True)
+class _Digits:
+    """A rounded number: ``mantissa`` (decimal string, no grouping) times ``10**exponent``."""
+
+    mantissa: str
+    exponent: int = 0
+    value: float = 0.0  # the rounded number as a float (mantissa * 10**exponent)
+
+    def render(self, style: str) -> str:
+        mantissa = _group(self.mantissa, style)
+        if self.exponent == 0:
+            return mantissa
+        if style == "latex":
+            return f"{mantissa} \\times 10^{{{self.exponent}}}"
+        if style == "markdown":
+            return f"{mantissa} × 10^{self.exponent}^"
+        return f"{mantissa} × 10{str(self.exponent).translate(_SUPERSCRIPT)}"
+
+
+def _group(number: str, style: str) -> str:
+    """Thousands separators for integer parts of 5+ digits: 12,288 (``12{,}288`` in LaTeX)."""
+    sign, body = ("-", number[1:]) if number.startswith("-") else ("", number)
+    whole, dot, frac = body.partition(".")
+    if len(whole) >= 5:
+        separator = "{,}" if style == "latex" else ","
+        groups = []
+        while whole:
+            groups.insert(0, whole[-3:])
+            whole = whole[:-3]
+        whole = separator.join(groups)
+    return f"{sign}{whole}{dot}{frac}"
+
+
+def _quantize(value: float, decimals: int) -> Decimal:
+    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+
+
+def _leading_exponent(value: float) -> int:
+    """Power of ten of the leading digit (exact, via Decimal: 1000 -> 3, 0.000999 -> -4)."""
+    return Decimal(repr(float(value))).adjusted() if value else 0
+
+
+def _as_text(number: Decimal) -> str:
+    return format(abs(number) if number == 0 else number, "f")  # never print "-0"
+
+
+def round_digits(
+    value: float, sig: int = 3, decimals: int | None = None, notation: str = "auto"
+) -> _Digits:
+    """Round ``value`` for print and apply the guard rule (see the module docstring).
+
+    ``notation``: ``"auto"`` (positional for 1e-3 <= |x| < 1e6, else scientific),
+    ``"positional"``, ``"sci"`` (one leading digit) or ``"eng"`` (exponent a multiple of 3).
+    """
+    _require_finite(value)
+    if not isinstance(sig, int) or sig < 1:
+        raise FormatError(f"sig must be a positive integer, got {sig!r}")
+    if decimals is not None and (not isinstance(decimals, int) or decimals < 0):
+        raise FormatError(f"decimals must be a non-negative integer, got {decimals!r}")
+    if value == 0:
+        return _Digits("0" if decimals is None else _as_text(_quantize(0.0, decimals)), 0, 0.0)
+    if decimals is not None:
+        rounded = _quantize(value, decimals)
+        _guard(value, float(rounded), sig, f"{decimals} decimals")
+        return _Digits(_as_text(rounded), 0, float(rounded))
+    exponent = _leading_exponent(float(_quantize_sig(value, sig)))
+    if notation == "auto":
+        notation = "positional" if -3 <= exponent < 6 else "sci"
+    if notation == "positional":
+        rounded = _quantize_sig(value, sig)
+        return _Digits(_as_text(rounded), 0, float(rounded))
+    if notation not in ("sci", "eng"):
+        raise FormatError(
+            f"notation must be 'auto', 'positional', 'sci' or 'eng', not {notation!r}"
+        )
+    shift = exponent if notation == "sci" else 3 * math.floor(exponent / 3)
+    scaled = _quantize_sig(float(Decimal(repr(float(value))).scaleb(-shift)), sig)
+    return _Digits(_as_text(scaled), shift, float(scaled.scaleb(shift)))
+
+
+def _quantize_sig(value: float, sig: int) -> Decimal:
+    rounded = _quantize(value, sig - 1 - _leading_exponent(value))
+    # 999.7 at 3 sig rounds up to 1000: re-round at the new exponent to keep exactly sig digits
+    return _quantize(value, sig - 1 - _leading_exponent(float(rounded)))
+
+
+def _guard(value: float, printed: float, sig: int, how: str) -> None:
+    if printed == 0:
+        raise FormatError(
+            f"{value!r} would print as 0 at {how}; a nonzero value must not vanish "
+            "(use more decimals or sig= instead)"
+        )
+    tolerance = 0.5 * 10.0 ** (_leading_exponent(value) - sig + 1)
+    if abs(printed - value) > tolerance * (1 + 1e-9):
+        raise FormatError(
+            f"{value!r} at {how} prints {printed!r}, hiding precision: the error "
+            f"{abs(printed - value):.3g} exceeds half a unit in significant digit {sig} "
+            f"({tolerance:.3g}); pass a smaller sig= to state the coarser precision"
+        )
+
+
+def _require_finite(value: float) -> None:
+    if math.isnan(value):
+        raise FormatError("cannot format NaN: the computation upstream produced no number")
+    if math.isinf(value):
+        raise FormatError(f"cannot format {value!r}: an infinite value has no printable size")
+
+
+# ------------------------------------------------------------------------------ value coercion
+
+
+def _registry() -> Any:
+    from mlsysim.core.units import get_registry
+
+    return get_registry()
+
+
+def _is_quantity(value: Any) -> bool:
+    return hasattr(value, "magnitude") and hasattr(value, "units") and hasattr(value, "m_as")
+
+
+def _real(value: Any, what: str = "value") -> float:
+    """A plain float from an int/float/numpy scalar; anything else is a FormatError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        if hasattr(value, "shape") and getattr(value, "shape", ()) == ():
+            return _real(value.item(), what)
+        raise FormatError(
+            f"{what} must be one real number (int, float, numpy scalar or Quantity), "
+            f"got {type(value).__name__}: {value!r}"
+        )
+    number = float(value)
+    _require_finite(number)
+    return number
+
+
+def _magnitude_in(value: Any, unit: str | None) -> tuple[float, Any]:
+    """(magnitude, pint Unit or None): ``value`` converted to ``unit`` when both are known.
+
+    A plain number with a ``unit`` is taken to be in that unit already (a label).
+    """
+    from pint import DimensionalityError
+
+    if _is_quantity(value):
+        if unit is None:
+            return _real(value.magnitude), value.units
+        target = _registry().Unit(unit)
+        try:
+            return _real(value.m_as(target)), target
+        except DimensionalityError as err:
+            raise FormatError(
+                f"cannot print {value:~P} in {unit!r}: {value.units:~P} "
+                f"({err.dim1}) does not convert to {unit} ({err.dim2})"
+            ) from None
+    number = _real(value)
+    return number, (_registry().Unit(unit) if unit is not None else None)
+
+
+def _unit_name(unit: Any) -> str | None:
+    """The published (pint-parsable, long-form) unit string: ``teraflop / second``."""
+    if unit is None:
+        return None
+    name = format(unit, "D")
+    return None if name in ("", "dimensionless") else name
+
+
+_TOKEN = re.compile(r"[A-Za-zµ][A-Za-z0-9µ]*")
+
+
+def _display_token(match: re.Match[str]) -> str:
+    token = match.group(0)
+    if token.endswith("FLOPs"):
+        return token[:-1] + "/s"
+    if token.endswith("CO2eq") or token.endswith("CO2e"):
+        return token[: token.index("CO2")] + " CO₂e"
+    return {"dollar": "USD", "a": "yr", "B": "B"}.get(token, token)
+
+
+def display_unit(unit: Any) -> str:
+    """Readable unit text: ``TFLOP/s``, ``GB/s``, ``ms``, ``kg CO₂e``, ``FLOP/byte``."""
+    if unit is None:
+        return ""
+    short = format(unit, "~P")
+    if short in ("", "dimensionless"):
+        return ""
+    text = _TOKEN.sub(_display_token, short).replace(" / ", "/")
+    return "FLOP/byte" if text == "FLOP/B" else text
+
+
+def _latex_text(text: str) -> str:
+    """Upright TeX for unit or noun text, valid inside ``$...$``: ``\\mathrm{kg\\,CO_{2}e}``."""
+    out = []
+    for char in text:
+        if char in _LATEX_SPECIAL:
+            out.append(_LATEX_SPECIAL[char])
+        elif char == " ":
+            out.append(r"\,")
+        elif char == "µ":
+            out.append(r"\mu ")
+        elif char == "·":
+            out.append(r"\cdot ")
+        elif char in "⁰¹²³⁴⁵⁶⁷⁸⁹⁻":
+            out.append("^{" + char.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")) + "}")
+        elif char == "₂":
+            out.append("_{2}")
+        else:
+            out.append(char)
+    return r"\mathrm{" + "".join(out) + "}"
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape Pandoc markdown's special characters (``$``, ``*``, ``_``, ...)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _compose(digits: _Digits, unit_text: str, *, tight: bool = False, prefix: str = "") -> dict:
+    """The three renderings of ``prefix + number + unit`` (``tight``: no space, as 12%/3.2×)."""
+    renderings = {}
+    sign = "-" if digits.mantissa.startswith("-") else ""
+    unsigned = _Digits(digits.mantissa.lstrip("-"), digits.exponent, abs(digits.value))
+    for style in STYLES:
+        number = unsigned.render(style)
+        if not unit_text:
+            unit = ""
+        elif style == "latex":
+            unit = _latex_unit(unit_text, tight)
+        elif style == "markdown":
+            unit = ("" if tight else " ") + escape_markdown(unit_text)
+        else:
+            unit = ("" if tight else " ") + unit_text
+        lead = {"latex": _latex_prefix(prefix), "markdown": escape_markdown(prefix)}.get(
+            style, prefix
+        )
+        renderings[style] = f"{sign}{lead}{number}{unit}"
+    return renderings
+
+
+def _latex_prefix(prefix: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(char, char) for char in prefix)
+
+
+def _latex_unit(unit_text: str, tight: bool) -> str:
+    if unit_text == "%":
+        return r"\%"
+    if unit_text == "×":
+        return r"\times"
+    return ("" if tight else r"\,") + _latex_text(unit_text)
+
+
+def _check_style(style: str) -> None:
+    if style not in STYLES:
+        raise FormatError(f"style must be one of {', '.join(STYLES)}; got {style!r}")
+
+
+# ------------------------------------------------------------------------------- public API
+
+
+def fmt(
+    value: Any,
+    unit: str | None = None,
+    sig: int = 3,
+    style: str = "text",
+    *,
+    decimals: int | None = None,
+    notation: str = "auto",
+) -> Formatted:
+    """Format one number (float, int, numpy scalar or pint Quantity) for prose.
+
+    A Quantity is converted to ``unit`` (FormatError naming both units if it cannot be); a plain
+    number is taken to be in ``unit`` already. ``fmt(Q_(989.4e12, "flop/s"), "TFLOP/s")`` ->
+    ``989 TFLOP/s``. Python ints below 1e6 print exactly (``fmt(8)`` -> ``8``).
+    """
+    _check_style(style)
+    magnitude, pint_unit = _magnitude_in(value, unit)
+    exact_int = (
+        isinstance(value, numbers.Integral)
+        and abs(magnitude) < 1e6
+        and decimals is None
+        and notation == "auto"
+    )
+    digits = (
+        _Digits(str(int(magnitude)), 0, magnitude)
+        if exact_int
+        else round_digits(magnitude, sig, decimals, notation)
+    )
+    unit_text = display_unit(pint_unit)
+    tight = unit_text in ("%", "×")
+    renderings = _compose(digits, unit_text, tight=tight)
+    return Formatted(renderings, style, magnitude, _unit_name(pint_unit))
+
+
+def fmt_percent(
+    fraction: Any, sig: int = 3, style: str = "text", *, decimals: int | None = None
+) -> Formatted:
+    """A fraction as a percentage: ``fmt_percent(0.4567)`` -> ``45.7%`` (LaTeX ``45.7\\%``)."""
+    _check_style(style)
+    value = _dimensionless(fraction, "fraction") * 100.0
+    digits = round_digits(value, sig, decimals, "positional")
+    return Formatted(_compose(digits, "%", tight=True), style, value, "percent")
+
+
+def fmt_multiple(
+    ratio: Any, sig: int = 3, style: str = "text", *, decimals: int | None = None
+) -> Formatted:
+    """A ratio or speedup: ``fmt_multiple(3.24)`` -> ``3.24×`` (LaTeX ``3.24\\times``)."""
+    _check_style(style)
+    value = _dimensionless(ratio, "ratio")
+    digits = round_digits(value, sig, decimals)
+    return Formatted(_compose(digits, "×", tight=True), style, value, None)
+
+
+def fmt_range(
+    low: Any,
+    high: Any,
+    unit: str | None = None,
+    sig: int = 3,
+    style: str = "text",
+    *,
+    decimals: int | None = None,
+) -> Formatted:
+    """A range with an en dash and one shared unit: ``fmt_range(150, 160, "×")`` -> ``150–160×``.
+
+    ``unit="×"`` formats multiples, ``"%"`` takes plain numbers as percent values, any other
+    unit is a pint unit (Quantities are converted). ``low`` must not exceed ``high``, and the
+    two ends must not print the same (a collapsed range misleads).
+    """
+    _check_style(style)
+    marker = unit in ("×", "x")
+    if marker:
+        lo, hi, pint_unit = _dimensionless(low, "low"), _dimensionless(high, "high"), None
+    else:
+        if unit is None:
+            unit = next((format(v.units, "D") for v in (low, high) if _is_quantity(v)), None)
+        (lo, pint_unit), (hi, _) = _magnitude_in(low, unit), _magnitude_in(high, unit)
+    if lo > hi:
+        raise FormatError(f"range low end {lo!r} exceeds high end {hi!r}")
+    lo_digits = round_digits(lo, sig, decimals, "positional")
+    hi_digits = round_digits(hi, sig, decimals, "positional")
+    if lo != hi and lo_digits.mantissa == hi_digits.mantissa:
+        raise FormatError(
+            f"range {lo!r}–{hi!r} prints as a single number {lo_digits.mantissa!r} at "
+            f"sig={sig}; raise sig= or print one value"
+        )
+    unit_text = "×" if marker else display_unit(pint_unit)
+    tight = unit_text in ("%", "×")
+    low_r = _compose(lo_digits, "")
+    high_r = _compose(hi_digits, unit_text, tight=tight)
+    dash = {"text": "–", "markdown": "–", "latex": r"\text{--}"}
+    renderings = {s: f"{low_r[s]}{dash[s]}{high_r[s]}" for s in STYLES}
+    return Formatted(renderings, style, (lo + hi) / 2, _unit_name(pint_unit))
+
+
+def fmt_sci(value: Any, unit: str | None = None, sig: int = 3, style: str = "text") -> Formatted:
+    """Scientific notation: ``fmt_sci(3.14e23, "FLOP")`` -> ``3.14 × 10²³ FLOP``."""
+    return fmt(value, unit, sig, style, notation="sci")
+
+
+def fmt_eng(value: Any, unit: str | None = None, sig: int = 3, style: str = "text") -> Formatted:
+    """Engineering notation (exponent a multiple of 3): ``fmt_eng(31400)`` -> ``31.4 × 10³``."""
+    return fmt(value, unit, sig, style, notation="eng")
+
+
+def _scaled(value: float, sig: int) -> tuple[_Digits, str]:
+    """Round with a K/M/B/T scale word; beyond 1e15 fall back to scientific notation."""
+    for scale, word in _SCALE_WORDS:
+        digits = round_digits(value / scale, sig, None, "positional")
+        if abs(digits.value) >= 1 and abs(value) < 1e15:
+            return digits, word
+    if abs(value) >= 1e15:
+        return round_digits(value, sig, None, "sci"), ""
+    return round_digits(value, sig, None, "positional"), ""
+
+
+def fmt_count(value: Any, noun: str | None = None, sig: int = 3, style: str = "text") -> Formatted:
+    """A count with a scale word K/M/B/T (thousand, million, billion, trillion).
+
+    ``fmt_count(Q_(7e9, "param"))`` -> ``7.00 B params``; ``fmt_count(512, "tokens")`` ->
+    ``512 tokens`` (integers below 1000 print exactly). ``noun`` defaults to the Quantity's unit.
+    Publishes the unscaled count (scale words are not units).
+    """
+    _check_style(style)
+    unit_name = None
+    if _is_quantity(value):
+        unit_name = _unit_name(value.units)
+        if noun is None:
+            noun = display_unit(value.units) or None
+        value = _dimensionless(value, "count")
+    number = _real(value, "count")
+    if number.is_integer() and abs(number) < 1000:
+        digits, word = _Digits(str(int(number)), 0, number), ""
+    else:
+        digits, word = _scaled(number, sig)
+    label = " ".join(part for part in (word, noun or "") if part)
+    return Formatted(_compose(digits, label), style, number, unit_name)
+
+
+def fmt_currency(value: Any, sig: int = 3, style: str = "text", *, symbol: str = "$") -> Formatted:
+    """Money in US dollars with a scale word: ``fmt_currency(1.2e6)`` -> ``$1.20 M``.
+
+    Accepts a Quantity in ``USD`` (or a plain number of dollars). Publishes unscaled dollars.
+    """
+    _check_style(style)
+    number, _ = _magnitude_in(value, "USD") if _is_quantity(value) else (_real(value), None)
+    digits, word = _scaled(number, sig)
+    return Formatted(_compose(digits, word, prefix=symbol), style, number, "USD")
+
+
+def fmt_time(value: Any, sig: int = 3, style: str = "text") -> Formatted:
+    """A duration in the largest human unit that keeps it >= 1: ns, µs, ms, s, min, h, days,
+    years (365.25 days). A plain number is seconds. ``fmt_time(0.0042)`` -> ``4.20 ms``."""
+    _check_style(style)
+    seconds = _real(_magnitude_in(value, "second")[0] if _is_quantity(value) else value)
+    ladder = _TIME_UNITS if seconds else _TIME_UNITS[4:5]  # zero prints as "0 s"
+    for entry in ladder:
+        digits = round_digits(seconds / entry[1], sig, None, "positional")
+        if abs(digits.value) >= 1:
+            break
+    pint_unit, size, singular, plural = entry
+    if abs(digits.value) >= 1e6 or (seconds and abs(digits.value) < 1e-3):
+        digits = round_digits(seconds / size, sig, None, "sci")
+    label = singular if digits.mantissa.lstrip("-") == "1" else plural
+    return Formatted(_compose(digits, label), style, seconds / size, pint_unit)
+
+
+def _prefixed(
+    value: Any, base: str, sig: int, style: str, binary: bool, per_second: bool
+) -> Formatted:
+    prefixes = _BINARY_PREFIXES if binary else _SI_PREFIXES
+    step = 1024.0 if binary else 1000.0
+    rate = "/s" if per_second else ""
+    chosen = 0
+    for index in range(len(prefixes) - 1, -1, -1):
+        digits = round_digits(value / step**index, sig, None, "positional")
+        if abs(digits.value) >= 1:
+            chosen = index
+            break
+    if chosen == len(prefixes) - 1 and abs(value / step**chosen) >= 1000:
+        chosen = 0  # beyond the largest prefix: 3.14 × 10²³ FLOP, not 314,000 EFLOP
+        digits = round_digits(value, sig, None, "sci")
+    elif value and abs(value) < 1e-3:
+        digits = round_digits(value, sig, None, "sci")
+    else:
+        digits = round_digits(value / step**chosen, sig, None, "positional")
+    symbol = f"{prefixes[chosen]}{base}"
+    pint_unit = _registry().Unit(f"{symbol if base != 'FLOP' else prefixes[chosen] + 'flop'}{rate}")
+    magnitude = value / step**chosen
+    return Formatted(_compose(digits, symbol + rate), style, magnitude, _unit_name(pint_unit))
+
+
+def fmt_bytes(value: Any, sig: int = 3, style: str = "text", *, binary: bool = False) -> Formatted:
+    """A data size or bandwidth with a stated prefix system: SI (``80.0 GB``, 1 GB = 1e9 B) or
+    ``binary=True`` (``74.5 GiB``, 1 GiB = 2**30 B). ``byte/s`` Quantities print as ``GB/s``.
+    A plain number is bytes. Quantities must be in byte or bit units (not params or tokens)."""
+    _check_style(style)
+    number, per_second = _data_amount(value, "byte", "bytes (B, GB, GiB, bit...)")
+    return _prefixed(number, "B", sig, style, binary, per_second)
+
+
+def fmt_flops(
+    value: Any, sig: int = 3, style: str = "text", *, rate: bool | None = None
+) -> Formatted:
+    """Floating-point operations with SI prefixes up to exa: ``1.23 PFLOP`` or, for a
+    ``flop/s`` Quantity (or ``rate=True``), ``989 TFLOP/s``. Beyond E, scientific notation."""
+    _check_style(style)
+    if _is_quantity(value):
+        number, per_second = _data_amount(value, "flop", "flop or flop/s")
+    else:
+        number, per_second = _real(value), bool(rate)
+    return _prefixed(number, "FLOP", sig, style, False, per_second)
+
+
+def _data_amount(value: Any, base: str, expected: str) -> tuple[float, bool]:
+    if not _is_quantity(value):
+        return _real(value), False
+    for unit, per_second in ((base, False), (f"{base}/second", True)):
+        name = format(value.units, "D")
+        if base == "byte" and "byte" not in name and "bit" not in name:
+            break
+        if value.dimensionality == _registry().Unit(unit).dimensionality:
+            return _real(value.m_as(unit)), per_second
+    raise FormatError(f"expected {expected}, got {value:~P} ({value.units:~P} does not convert)")
+
+
+def _dimensionless(value: Any, what: str) -> float:
+    if _is_quantity(value):
+        if not value.dimensionless:
+            raise FormatError(
+                f"{what} must be dimensionless, got {value:~P} ({value.units:~P} does not "
+                "convert to dimensionless)"
+            )
+        return _real(value.m_as(""), what)
+    return _real(value, what)
