@@ -1,0 +1,370 @@
+"""mlsysim's sourced catalogs: ``Hardware``, ``Models``, ``Grids`` and ``Datacenters``.
+
+Each is a lazily loaded ``Catalog`` over ``mlsysim/core/data/<name>.yaml`` (see
+``catalog_loader``): ``Hardware.H100.peak_flops["bf16"]`` -> 989.4 TFLOP/s. Every numeric field
+has a ``Source`` in ``entry.provenance`` (keys like "peak_flops.bf16"), and ``entry.si`` holds the
+same numbers as plain floats in the canonical units of ``*_UNITS`` for the engine's hot loops.
+Convention: one multiply-accumulate (MAC) = 2 FLOPs; GB = 1e9 byte, GiB = 2**30 byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from mlsysim.core.catalog_loader import (
+    DATA_DIR,
+    Catalog,
+    CatalogFile,
+    Derived,
+    PrecisionTable,
+    RawValue,
+    Source,
+    scale_to,
+    to_quantity,
+)
+
+__all__ = [
+    "Catalog",
+    "DatacenterSpec",
+    "Datacenters",
+    "GridRegion",
+    "Grids",
+    "Hardware",
+    "HardwareSpec",
+    "ModelSpec",
+    "Models",
+    "PrecisionTable",
+    "Source",
+    "TransformerArch",
+]
+
+PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "fp8", "int8")
+HARDWARE_CATEGORIES = ("cloud", "edge", "mobile", "tiny", "cpu")
+MODEL_KINDS = ("cnn", "transformer")
+PARAM_TOLERANCE = 0.03  # typed params must match the arch-derived count within 3 %
+
+# field -> (canonical unit of ``entry.si``, required?)
+HARDWARE_UNITS = {
+    "memory_bandwidth": ("byte/s", True),
+    "memory_capacity": ("byte", True),
+    "tdp": ("W", True),
+    "idle_power": ("W", False),
+    "interconnect_bandwidth": ("byte/s", False),
+    "unit_cost": ("USD", False),
+    "sleep_power": ("W", False),
+    "mttf": ("hour", False),
+    "embodied_carbon": ("kgCO2e", False),
+    "lifetime": ("year", False),
+}
+PEAK_FLOPS_UNIT = "flop/s"
+MODEL_UNITS = {"params": ("param", True), "flops_per_sample": ("flop", True)}
+GRID_UNITS = {
+    "carbon_intensity": ("gCO2e/kWh", True),
+    "electricity_price": ("USD/kWh", False),
+    "water_intensity": ("L/kWh", False),
+}
+DATACENTER_UNITS = {"pue": ("dimensionless", True)}
+ARCH_FIELDS = ("n_layers", "d_model", "n_heads", "n_kv_heads", "d_ff", "vocab_size")
+ARCH_FLAGS = ("gated_ffn", "tied_embeddings")
+
+
+# ---------------------------------------------------------------------------- entry types
+@dataclass(frozen=True)
+class HardwareSpec:
+    """One accelerator, SoC, MCU or CPU: dense peak FLOP/s per precision and its memory/power."""
+
+    name: str
+    display_name: str
+    category: str
+    peak_flops: PrecisionTable
+    memory_bandwidth: Any
+    memory_capacity: Any
+    tdp: Any
+    idle_power: Any = None
+    interconnect_bandwidth: Any = None
+    unit_cost: Any = None
+    sleep_power: Any = None
+    mttf: Any = None
+    embodied_carbon: Any = None
+    lifetime: Any = None
+    provenance: Mapping[str, Source] = field(default_factory=dict, repr=False)
+    si: Mapping[str, float] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class TransformerArch:
+    """Transformer shape; FLOPs per token and KV-cache size are derived from it."""
+
+    n_layers: int
+    d_model: int
+    n_heads: int
+    n_kv_heads: int
+    d_ff: int
+    vocab_size: int
+    context_length: int
+    gated_ffn: bool = False
+    tied_embeddings: bool = True
+
+    @property
+    def head_dim(self) -> int:
+        return self.d_model // self.n_heads
+
+    def param_estimate(self) -> int:
+        """Weights of attention (Q,O: d²; K,V: d·n_kv·d_head), FFN (2 or 3 gated d·d_ff) and
+        embeddings (vocab·d, twice if untied); biases and norms (<1 %) are left out."""
+        d, kv = self.d_model, self.n_kv_heads * self.head_dim
+        attention = 2 * d * d + 2 * d * kv
+        ffn = (3 if self.gated_ffn else 2) * d * self.d_ff
+        embeddings = self.vocab_size * d * (1 if self.tied_embeddings else 2)
+        return self.n_layers * (attention + ffn) + embeddings
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A workload: parameter count and dense forward FLOPs per sample (per token for LLMs)."""
+
+    name: str
+    display_name: str
+    kind: str
+    params: Any
+    flops_per_sample: Any
+    arch: TransformerArch | None = None
+    provenance: Mapping[str, Source] = field(default_factory=dict, repr=False)
+    si: Mapping[str, float] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class GridRegion:
+    """An electricity grid: yearly-average carbon intensity, and price/water where sourced."""
+
+    name: str
+    display_name: str
+    carbon_intensity: Any
+    electricity_price: Any = None
+    water_intensity: Any = None
+    provenance: Mapping[str, Source] = field(default_factory=dict, repr=False)
+    si: Mapping[str, float] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class DatacenterSpec:
+    """A datacenter class with its power usage effectiveness (PUE = facility / IT energy)."""
+
+    name: str
+    display_name: str
+    pue: Any
+    provenance: Mapping[str, Source] = field(default_factory=dict, repr=False)
+    si: Mapping[str, float] = field(default_factory=dict, repr=False)
+
+
+# ---------------------------------------------------------------------------- validation
+def _text(file: CatalogFile, name: str, fields_: Mapping, key: str, choices=None) -> str:
+    value = fields_.get(key)
+    if not isinstance(value, str) or not value:
+        raise file.error(name, key, "missing required text field")
+    if choices and value not in choices:
+        raise file.error(name, key, f"{value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _check_known(file: CatalogFile, name: str, fields_: Mapping, known: set[str]) -> None:
+    for key in fields_:
+        if key not in known:
+            raise file.error(name, key, f"unknown field; valid: {', '.join(sorted(known))}")
+
+
+def _quantities(file: CatalogFile, name: str, fields_: Mapping, units: Mapping) -> dict:
+    raw = {}
+    for key, (unit, required) in units.items():
+        if key not in fields_:
+            if required:
+                raise file.error(name, key, "missing required field")
+            continue
+        raw[key] = file.quantity(name, key, fields_[key], unit)
+        if isinstance(raw[key], Derived):
+            raise file.error(name, key, "only a transformer's flops_per_sample may be derived")
+    return raw
+
+
+def validate_hardware(file: CatalogFile, name: str) -> dict:
+    entry = file.entries[name]
+    _check_known(file, name, entry, {"display_name", "category", "peak_flops", *HARDWARE_UNITS})
+    raw = {
+        "display_name": _text(file, name, entry, "display_name"),
+        "category": _text(file, name, entry, "category", HARDWARE_CATEGORIES),
+    }
+    table = entry.get("peak_flops")
+    if not isinstance(table, Mapping) or not table:
+        raise file.error(name, "peak_flops", "missing: a mapping precision -> {value, source}")
+    peak = {}
+    for precision, spec in table.items():
+        if precision not in PRECISIONS:
+            raise file.error(name, f"peak_flops.{precision}", f"precision not in {PRECISIONS}")
+        peak[precision] = file.quantity(name, f"peak_flops.{precision}", spec, PEAK_FLOPS_UNIT)
+    raw["peak_flops"] = peak
+    raw.update(_quantities(file, name, entry, HARDWARE_UNITS))
+    return raw
+
+
+def _arch(file: CatalogFile, name: str, spec: Any) -> tuple[TransformerArch, Source]:
+    if not isinstance(spec, Mapping):
+        raise file.error(name, "arch", "expected a mapping with a 'source'")
+    _check_known(file, name, spec, {*ARCH_FIELDS, "context_length", *ARCH_FLAGS, "source", "note"})
+    source = file.source(name, "arch", spec)
+    values = {}
+    for key in (*ARCH_FIELDS, "context_length"):
+        value = spec.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise file.error(name, f"arch.{key}", f"expected a positive integer, got {value!r}")
+        values[key] = value
+    for flag in ARCH_FLAGS:
+        if flag in spec and not isinstance(spec[flag], bool):
+            raise file.error(name, f"arch.{flag}", "expected true or false")
+        if flag in spec:
+            values[flag] = spec[flag]
+    arch = TransformerArch(**values)
+    if arch.d_model % arch.n_heads or arch.n_heads % arch.n_kv_heads:
+        raise file.error(name, "arch.n_heads", "heads must divide d_model and kv heads")
+    return arch, source
+
+
+def forward_flops_per_token(params: float, arch: TransformerArch) -> float:
+    """Dense forward FLOPs per token = 2N + 2·n_layers·context·d_model [flop].
+
+    Kaplan et al. 2020, eq. 2.2; uses the shared formula when ``formulas.transformer`` has it.
+    """
+    try:  # the shared formula, once the formulas module provides it
+        from mlsysim.core.formulas.transformer import transformer_forward_flops_per_token as f
+
+        return float(f.raw(params, arch.n_layers, arch.d_model, arch.context_length))
+    except (ImportError, AttributeError):
+        return 2.0 * params + 2.0 * arch.n_layers * arch.context_length * arch.d_model
+
+
+def validate_model(file: CatalogFile, name: str) -> dict:
+    entry = file.entries[name]
+    _check_known(file, name, entry, {"display_name", "kind", "arch", *MODEL_UNITS})
+    raw = {
+        "display_name": _text(file, name, entry, "display_name"),
+        "kind": _text(file, name, entry, "kind", MODEL_KINDS),
+    }
+    for key in MODEL_UNITS:
+        if key not in entry:
+            raise file.error(name, key, "missing required field")
+    raw["params"] = file.quantity(name, "params", entry["params"], "param")
+    flops = file.quantity(name, "flops_per_sample", entry["flops_per_sample"], "flop")
+    if raw["kind"] == "transformer":
+        if "arch" not in entry:
+            raise file.error(name, "arch", "a transformer needs its arch")
+        if not isinstance(flops, Derived) or flops.rule != "transformer_forward":
+            raise file.error(
+                name, "flops_per_sample", "derive it: {derived: transformer_forward, source: ...}"
+            )
+        arch, arch_source = _arch(file, name, entry["arch"])
+        params = raw["params"].magnitude * scale_to(raw["params"].unit, "param")
+        estimate = arch.param_estimate()
+        if abs(estimate - params) > PARAM_TOLERANCE * params:
+            raise file.error(
+                name, "params", f"{params:.4g} disagrees with the arch ({estimate:.4g}) by >3 %"
+            )
+        raw["arch"], raw["arch_source"] = arch, arch_source
+        flops = RawValue(forward_flops_per_token(params, arch), "flop", flops.source)
+    elif isinstance(flops, Derived) or "arch" in entry:
+        raise file.error(name, "flops_per_sample", "only transformers have a derived arch")
+    raw["flops_per_sample"] = flops
+    return raw
+
+
+def validate_grid(file: CatalogFile, name: str) -> dict:
+    entry = file.entries[name]
+    _check_known(file, name, entry, {"display_name", *GRID_UNITS})
+    raw = {"display_name": _text(file, name, entry, "display_name")}
+    raw.update(_quantities(file, name, entry, GRID_UNITS))
+    return raw
+
+
+def validate_datacenter(file: CatalogFile, name: str) -> dict:
+    entry = file.entries[name]
+    _check_known(file, name, entry, {"display_name", *DATACENTER_UNITS})
+    raw = {"display_name": _text(file, name, entry, "display_name")}
+    raw.update(_quantities(file, name, entry, DATACENTER_UNITS))
+    pue = raw["pue"].magnitude
+    if pue < 1.0:
+        raise file.error(name, "pue", f"PUE is facility/IT energy, so >= 1; got {pue}")
+    return raw
+
+
+# ---------------------------------------------------------------------------- construction
+def _build(cls: type, name: str, raw: Mapping, units: Mapping, **extra: Any) -> Any:
+    """Turn validated raw values into Quantities, provenance and canonical SI floats."""
+    values: dict[str, Any] = {}
+    provenance: dict[str, Source] = dict(extra.pop("provenance", {}))
+    si: dict[str, float] = dict(extra.pop("si", {}))
+    for key, (unit, _) in units.items():
+        value = raw.get(key)
+        if isinstance(value, RawValue):
+            values[key] = to_quantity(value)
+            provenance[key] = value.source
+            si[key] = value.magnitude * scale_to(value.unit, unit)
+    names = {f.name for f in fields(cls)}
+    text = {k: v for k, v in raw.items() if k in names and isinstance(v, str)}
+    return cls(name=name, **text, **values, **extra, provenance=provenance, si=si)
+
+
+def construct_hardware(name: str, raw: Mapping) -> HardwareSpec:
+    peak, provenance, si = {}, {}, {}
+    for precision, value in raw["peak_flops"].items():
+        peak[precision] = to_quantity(value)
+        provenance[f"peak_flops.{precision}"] = value.source
+        si[f"peak_flops.{precision}"] = value.magnitude * scale_to(value.unit, PEAK_FLOPS_UNIT)
+    return _build(
+        HardwareSpec,
+        name,
+        raw,
+        HARDWARE_UNITS,
+        peak_flops=PrecisionTable(name, peak),
+        provenance=provenance,
+        si=si,
+    )
+
+
+def construct_model(name: str, raw: Mapping) -> ModelSpec:
+    arch = raw.get("arch")
+    provenance = {}
+    if arch is not None:
+        provenance = {f"arch.{key}": raw["arch_source"] for key in (*ARCH_FIELDS, "context_length")}
+    return _build(ModelSpec, name, raw, MODEL_UNITS, arch=arch, provenance=provenance)
+
+
+def construct_grid(name: str, raw: Mapping) -> GridRegion:
+    return _build(GridRegion, name, raw, GRID_UNITS)
+
+
+def construct_datacenter(name: str, raw: Mapping) -> DatacenterSpec:
+    return _build(DatacenterSpec, name, raw, DATACENTER_UNITS)
+
+
+# ---------------------------------------------------------------------------- loaders
+def load_hardware(path) -> Catalog[HardwareSpec]:
+    """A hardware catalog from any YAML path (tests feed broken files through these)."""
+    return Catalog("hardware", path, validate_hardware, construct_hardware)
+
+
+def load_models(path) -> Catalog[ModelSpec]:
+    return Catalog("model", path, validate_model, construct_model)
+
+
+def load_grids(path) -> Catalog[GridRegion]:
+    return Catalog("grid region", path, validate_grid, construct_grid)
+
+
+def load_datacenters(path) -> Catalog[DatacenterSpec]:
+    return Catalog("datacenter", path, validate_datacenter, construct_datacenter)
+
+
+Hardware = load_hardware(DATA_DIR / "hardware.yaml")
+Models = load_models(DATA_DIR / "models.yaml")
+Grids = load_grids(DATA_DIR / "grids.yaml")
+Datacenters = load_datacenters(DATA_DIR / "datacenters.yaml")
