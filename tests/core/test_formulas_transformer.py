@@ -118,3 +118,29 @@ def test_weight_bytes_errors():
 def test_raw_path():
     assert tf.kv_cache_bytes.raw(32, 32, 128, 4096, 1, 2) == 2_147_483_648
     assert tf.transformer_params.raw(**LLAMA2_7B) == 6_738_415_616
+
+
+def test_transformer_params_agrees_with_catalog_counts():
+    # Every catalog transformer's published count vs. the formula on its architecture:
+    # bias-free Llama models within 0.1 %; BERT/GPT (biases, positional tables) within 2.5 %.
+    from mlsysim.core.catalogs import Models
+
+    checked = 0
+    for model in Models:
+        arch = model.arch
+        if arch is None:
+            continue
+        counted = tf.transformer_params(
+            arch.n_layers,
+            arch.d_model,
+            arch.d_ff,
+            arch.vocab_size,
+            arch.n_heads,
+            arch.n_kv_heads,
+            gated_ffn=arch.gated_ffn,
+            tied_embeddings=arch.tied_embeddings,
+        ).m_as("param")
+        rel = 1e-3 if model.name.startswith("Llama") else 0.025
+        assert counted == pytest.approx(model.params.m_as("param"), rel=rel), model.name
+        checked += 1
+    assert checked >= 10

@@ -23,6 +23,7 @@ def cluster_mtbf(component_mtbf, num_components):
 
     For a synchronous job (e.g. data-parallel training) that stops when ANY of N independent,
     identical components fails: failure rates add. Not for independent fleets (see fleet_failures).
+    Trivedi 2016, "Probability and Statistics with Reliability, Queuing, and CS Applications".
     """
     return component_mtbf / num_components
 
@@ -39,7 +40,8 @@ def fleet_failures(num_devices, duration, mttf):
     """Expected failures in a fleet E[F] = N * t / MTTF [dimensionless count].
 
     N independent devices each failing at rate 1/MTTF (failed devices are replaced); the fleet
-    is not a series system, each device serves on its own.
+    is not a series system, each device serves on its own. Superposition of independent
+    Poisson processes (Trivedi 2016).
     """
     return num_devices * duration / mttf
 
@@ -94,5 +96,5 @@ def checkpoint_goodput(checkpoint_interval, checkpoint_time, mtbf, restart_time=
 
 @formula("", positive=("mtbf",), non_negative=("mttr",), mtbf="hour", mttr="hour")
 def availability(mtbf, mttr):
-    """Steady-state availability A = MTBF / (MTBF + MTTR) [dimensionless]."""
+    """Steady-state availability A = MTBF / (MTBF + MTTR) [dimensionless]. Trivedi 2016."""
     return mtbf / (mtbf + mttr)

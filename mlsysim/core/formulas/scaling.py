@@ -31,5 +31,8 @@ def gustafson_speedup(parallel_fraction, n):
 
 @formula("", positive=("speedup", "n"), speedup="", n="")
 def parallel_efficiency(speedup, n):
-    """Parallel efficiency E = S / n [dimensionless]: the fraction of ideal linear speedup."""
+    """Parallel efficiency E = S / n [dimensionless]: the fraction of ideal linear speedup.
+
+    Eager, Zahorjan & Lazowska 1989, "Speedup versus efficiency in parallel systems", IEEE TC.
+    """
     return speedup / n

@@ -13,7 +13,7 @@ from mlsysim.core.formulas._formula import formula, require_range
 
 @formula("J", non_negative=("power", "time"), power="W", time="s")
 def energy(power, time):
-    """Energy E = P * t [J]."""
+    """Energy E = P * t [J] (constant average power; 1 W = 1 J/s, SI Brochure 2019)."""
     return power * time
 
 
@@ -79,5 +79,8 @@ def embodied_carbon_amortized(embodied_carbon, lifetime, duration):
     pue="",
 )
 def energy_cost(energy, price, pue=1.0):
-    """Electricity cost = E * PUE * price [USD], PUE >= 1 for datacenters, 1 for devices."""
+    """Electricity cost = E * PUE * price [USD], PUE >= 1 for datacenters, 1 for devices.
+
+    PUE = facility energy / IT energy: The Green Grid 2007, White Paper #6.
+    """
     return _facility_energy(energy, pue, "energy_cost") * price
