@@ -1,0 +1,206 @@
+"""Skip a chapter when nothing it depends on changed: the result cache.
+
+Quarto's ``freeze`` keys on the chapter text alone, so a change inside an imported library leaves
+a frozen chapter stale. Here a chapter's entry (``<book>/.invariants/cache/<stem>-<hash>.json``)
+holds its last run and is valid only while all of these are unchanged:
+
+- the key: chapter text, its golden file, the kernel name and environment, the Python version
+  and the runner's own source;
+- every dependency the kernel reported: the file of each module in ``sys.modules`` at the end
+  of the run and each data file it opened from the book or site-packages. A file is unchanged
+  when its (size, mtime_ns) match, or, after a touch, when its SHA-256 still matches.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from invariants.model import (
+    Chapter,
+    ChapterRun,
+    CheckOutcome,
+    ExecutionError,
+    InlineExpr,
+    InlineValue,
+)
+from invariants.protocol import CheckRecord
+
+CACHE_VERSION = 1
+_HASH_LIMIT = 4 * 1024 * 1024  # files above this are fingerprinted by (size, mtime_ns) only
+
+
+class ResultCache:
+    """Chapter runs stored under ``cache_dir``, validated against their dependencies."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.cache_dir = Path(cache_dir)
+
+    def entry_path(self, chapter: Chapter) -> Path:
+        where = hashlib.sha256(os.path.abspath(chapter.path).encode()).hexdigest()[:12]
+        return self.cache_dir / f"{chapter.path.stem}-{where}.json"
+
+    def load(
+        self,
+        chapter: Chapter,
+        golden: Path,
+        env: dict[str, str] | None = None,
+        kernel_name: str = "python3",
+    ) -> ChapterRun | None:
+        """The cached run of ``chapter`` if its key and every dependency still match."""
+        try:
+            entry = json.loads(self.entry_path(chapter).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(entry, dict) or entry.get("version") != CACHE_VERSION:
+            return None
+        if entry.get("key") != chapter_key(chapter, golden, env, kernel_name):
+            return None
+        if not all(_unchanged(dep) for dep in entry.get("dependencies", [])):
+            return None
+        try:
+            return run_from_json(entry["run"], chapter.path)
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def store(
+        self,
+        chapter: Chapter,
+        golden: Path,
+        run: ChapterRun,
+        env: dict[str, str] | None = None,
+        kernel_name: str = "python3",
+    ) -> Path:
+        """Write ``run`` atomically; its dependencies are fingerprinted now."""
+        entry = {
+            "version": CACHE_VERSION,
+            "chapter": str(chapter.path),
+            "key": chapter_key(chapter, golden, env, kernel_name),
+            "dependencies": [fp for f in run.dependencies if (fp := fingerprint(f))],
+            "run": run_to_json(run),
+        }
+        path = self.entry_path(chapter)
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, json.dumps(entry, sort_keys=True))
+        return path
+
+
+def chapter_key(
+    chapter: Chapter, golden: Path, env: dict[str, str] | None, kernel_name: str
+) -> str:
+    """SHA-256 of what every run of this chapter depends on besides imported/opened files."""
+    digest = hashlib.sha256()
+    runner_source = Path(__file__).with_name("runner.py")
+    for part in (
+        f"cache v{CACHE_VERSION}",
+        sys.version,
+        kernel_name,
+        json.dumps(sorted((env or {}).items())),
+        chapter.text,
+    ):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    for path in (golden, runner_source):
+        try:
+            digest.update(Path(path).read_bytes())
+        except OSError:
+            digest.update(b"<absent>")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def fingerprint(path: str) -> list[Any] | None:
+    """``[path, size, mtime_ns, sha256 | None]`` of a file, or None when it is gone."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return [path, stat.st_size, stat.st_mtime_ns, _sha256(path, stat.st_size)]
+
+
+def _unchanged(dep: list[Any]) -> bool:
+    path, size, mtime_ns, sha = dep
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False
+    if stat.st_size != size:
+        return False
+    if stat.st_mtime_ns == mtime_ns:
+        return True
+    return sha is not None and _sha256(path, size) == sha
+
+
+def _sha256(path: str, size: int) -> str | None:
+    if size > _HASH_LIMIT:
+        return None
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def run_to_json(run: ChapterRun) -> dict[str, Any]:
+    """A ``ChapterRun`` as plain JSON data (inverse: ``run_from_json``)."""
+    return {
+        "cells_run": run.cells_run,
+        "duration_s": run.duration_s,
+        "dependencies": list(run.dependencies),
+        "checks": [
+            {"record": c.record.to_json(), "line": c.line, "cell": c.cell} for c in run.checks
+        ],
+        "inline": [
+            {
+                "expr": asdict(v.expr),
+                "text": v.text,
+                "magnitude": v.magnitude,
+                "unit": v.unit,
+                "error": v.error,
+            }
+            for v in run.inline
+        ],
+        "errors": [asdict(e) for e in run.errors],
+    }
+
+
+def run_from_json(data: dict[str, Any], chapter: Path) -> ChapterRun:
+    """Rebuild the ``ChapterRun`` that ``run_to_json`` wrote, for ``chapter``."""
+    return ChapterRun(
+        chapter=chapter,
+        cells_run=data["cells_run"],
+        checks=tuple(
+            CheckOutcome(CheckRecord.from_json(c["record"]), c["line"], c["cell"])
+            for c in data["checks"]
+        ),
+        inline=tuple(
+            InlineValue(
+                expr=InlineExpr(**v["expr"]),
+                text=v["text"],
+                magnitude=v["magnitude"],
+                unit=v["unit"],
+                error=v["error"],
+            )
+            for v in data["inline"]
+        ),
+        errors=tuple(ExecutionError(**e) for e in data["errors"]),
+        duration_s=data["duration_s"],
+        dependencies=tuple(data["dependencies"]),
+    )

@@ -1,0 +1,238 @@
+"""Check a book: read its chapters, run the ones the cache cannot vouch for, compare goldens.
+
+    find_book → read_qmd → cache hit?  ── yes ─────────────────────────┐
+                              └─ no → warm kernel pool → run_chapter ──┴→ golden compare/update
+                                                                        → BookReport (+ JSON, JUnit)
+
+Chapters run concurrently (``jobs`` at a time, each on its own fresh kernel). The checker writes
+only inside the book: goldens (``--update``), ``.invariants/cache`` and ``.invariants/report.json``
+(unless the caller names another report file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from invariants.book import Book, find_book, package_dir
+from invariants.model import Chapter, ChapterRun, ExecutionError
+
+
+@dataclass(frozen=True)
+class ChapterEvent:
+    """A chapter's progress: ``state`` is queued, running, cached, passed, failed or error."""
+
+    path: str
+    state: str
+    report: Any = None
+
+
+ProgressFn = Callable[[ChapterEvent], None]
+
+
+def check_book(
+    paths: Sequence[str | Path] = (),
+    *,
+    update: bool = False,
+    jobs: int | None = None,
+    timeout: float = 60,
+    strict: bool = True,
+    use_cache: bool = True,
+    json_path: Path | None = None,
+    junit_path: Path | None = None,
+    progress: ProgressFn | None = None,
+    kernel_name: str = "python3",
+    cwd: Path | None = None,
+) -> Any:
+    """Check the book that ``paths`` name (see ``invariants.book``) and return its
+    ``BookReport``. Raises ``BookError`` for a usage error (bad path, bad config)."""
+    book = find_book(paths, cwd)
+    return asyncio.run(
+        _BookCheck(
+            book,
+            update=update,
+            jobs=jobs or os.cpu_count() or 1,
+            timeout=timeout,
+            strict=strict,
+            use_cache=use_cache,
+            progress=progress or (lambda event: None),
+            kernel_name=kernel_name,
+        ).run(json_path, junit_path)
+    )
+
+
+class _BookCheck:
+    def __init__(
+        self,
+        book: Book,
+        *,
+        update: bool,
+        jobs: int,
+        timeout: float,
+        strict: bool,
+        use_cache: bool,
+        progress: ProgressFn,
+        kernel_name: str,
+    ) -> None:
+        from invariants.cache import ResultCache
+        from invariants.golden import GoldenStore
+        from invariants.runner import RunOptions
+
+        self.book = book
+        self.update = update
+        self.jobs = max(1, jobs)
+        self.strict = strict
+        self.use_cache = use_cache
+        self.progress = progress
+        self.store = GoldenStore(book.golden_dir)
+        self.cache = ResultCache(book.cache_dir)
+        roots = tuple(p for p in (book.root, package_dir("mlsysim")) if p is not None)
+        self.options = RunOptions(timeout=timeout, kernel_name=kernel_name, watch_roots=roots)
+
+    async def run(self, json_path: Path | None, junit_path: Path | None) -> Any:
+        from invariants.report import BookReport
+
+        reports: dict[Path, Any] = {}
+        pending: list[Chapter] = []
+        for path in self.book.chapters:
+            self._event(path, "queued")
+            chapter, failure = self._read(path)
+            if chapter is None:
+                reports[path] = self._finish(path, failure, None, cached=False)
+                continue
+            cached = self._cached(chapter)
+            if cached is not None:
+                reports[path] = self._finish(path, cached, chapter, cached=True)
+            elif not _needs_kernel(chapter):
+                reports[path] = self._finish(path, ChapterRun(path, 0), chapter, cached=False)
+            else:
+                pending.append(chapter)
+        if pending:
+            await self._run_all(pending, reports)
+        report = BookReport(
+            book=self.book.root,
+            chapters=[reports[p] for p in self.book.chapters],
+            strict=self.strict,
+        )
+        self._write(report, json_path, junit_path)
+        return report
+
+    def _read(self, path: Path) -> tuple[Chapter | None, ChapterRun | None]:
+        from invariants.qmd import QmdError, read_qmd
+
+        try:
+            return read_qmd(path), None
+        except QmdError as exc:
+            error = ExecutionError(kind="reader", message=str(exc), line=exc.line or None)
+            return None, ChapterRun(chapter=path, cells_run=0, errors=(error,))
+
+    def _cached(self, chapter: Chapter) -> ChapterRun | None:
+        if not self.use_cache:
+            return None
+        golden = self.store.path_for(chapter.path)
+        return self.cache.load(chapter, golden, self.options.env, self.options.kernel_name)
+
+    async def _run_all(self, pending: list[Chapter], reports: dict[Path, Any]) -> None:
+        from invariants.kernels import KernelPool, KernelStartError
+        from invariants.runner import run_chapter_async
+
+        slots = asyncio.Semaphore(self.jobs)
+        pool = KernelPool(
+            size=self.jobs + 1,
+            demand=len(pending),
+            kernel_name=self.options.kernel_name,
+            cwd=self.book.root,
+            env=self.options.env,
+            startup_timeout=self.options.startup_timeout,
+        )
+
+        async def one(chapter: Chapter) -> None:
+            async with slots:
+                self._event(chapter.path, "running")
+                try:
+                    kernel = await pool.acquire()
+                except KernelStartError as exc:
+                    kind = "no_kernel" if exc.no_kernel else "kernel_died"
+                    error = ExecutionError(kind=kind, message=str(exc))
+                    run = ChapterRun(chapter=chapter.path, cells_run=0, errors=(error,))
+                else:
+                    run = await run_chapter_async(chapter, self.options, kernel)
+            reports[chapter.path] = self._finish(chapter.path, run, chapter, cached=False)
+
+        async with pool:
+            await asyncio.gather(*(one(chapter) for chapter in pending))
+
+    def _finish(self, path: Path, run: ChapterRun, chapter: Chapter | None, *, cached: bool) -> Any:
+        """Compare (or, with ``--update`` and a clean run, update) the golden; cache the run."""
+        from invariants.golden import GoldenFileError
+        from invariants.report import ChapterReport
+
+        findings: list[Any] = []
+        errors: list[ExecutionError] = []
+        if chapter is not None:
+            try:
+                if self.update and not run.errors:
+                    findings = list(self.store.update(run))
+                else:  # a chapter that did not run cleanly never rewrites its golden
+                    findings = list(self.store.compare(run, strict=self.strict))
+            except (GoldenFileError, OSError) as exc:
+                errors.append(ExecutionError(kind="golden", message=_golden_message(exc)))
+            fresh = not cached or (self.update and any(f.status != "ok" for f in findings))
+            if self.use_cache and fresh and not run.errors and not errors:
+                self._store_cache(chapter, run)  # after --update: keyed on the new golden
+        report = ChapterReport(
+            path=self.book.relative(path),
+            run=run,
+            findings=findings,
+            errors=errors,
+            cached=cached,
+        )
+        self._event(path, "cached" if cached else _state(report), report)
+        return report
+
+    def _store_cache(self, chapter: Chapter, run: ChapterRun) -> None:
+        golden = self.store.path_for(chapter.path)
+        with contextlib.suppress(OSError):  # a read-only book is checked, just not cached
+            self.cache.store(chapter, golden, run, self.options.env, self.options.kernel_name)
+
+    def _event(self, path: Path, state: str, report: Any = None) -> None:
+        self.progress(ChapterEvent(self.book.relative(path), state, report))
+
+    def _write(self, report: Any, json_path: Path | None, junit_path: Path | None) -> None:
+        target = Path(json_path) if json_path else self.book.report_path
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            report.write_json(target)
+        except OSError:
+            if json_path:  # the caller asked for this file: failing to write it is an error
+                raise
+        if junit_path:
+            Path(junit_path).parent.mkdir(parents=True, exist_ok=True)
+            report.write_junit(Path(junit_path))
+
+
+def _needs_kernel(chapter: Chapter) -> bool:
+    return bool(chapter.inline) or any(cell.evaluate for cell in chapter.cells)
+
+
+def _state(report: Any) -> str:
+    status = getattr(report, "status", None)
+    if isinstance(status, str):
+        return status
+    if report.errors or report.run.errors:
+        return "error"
+    failed = any(getattr(f, "failed", False) for f in report.findings) or any(
+        not c.record.passed for c in report.run.checks
+    )
+    return "failed" if failed else "passed"
+
+
+def _golden_message(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename:
+        return f"cannot write golden file {exc.filename}: {exc.strerror or exc}"
+    return str(exc)
