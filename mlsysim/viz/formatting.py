@@ -322,7 +322,8 @@ def _compose(digits: _Digits, unit_text: str, *, tight: bool = False, prefix: st
 
 
 def _latex_prefix(prefix: str) -> str:
-    return "".join(_LATEX_SPECIAL.get(char, char) for char in prefix)
+    # a bare \$ right after the opening $ of $...$ makes pandoc end the math early: brace it
+    return "".join("{" + _LATEX_SPECIAL[c] + "}" if c in _LATEX_SPECIAL else c for c in prefix)
 
 
 def _latex_unit(unit_text: str, tight: bool) -> str:

@@ -1,0 +1,103 @@
+"""LaTeX output is valid inside ``$...$``: checked structurally and through real pandoc."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mlsysim.core.units import Q_
+from mlsysim.viz.formatting import (
+    fmt,
+    fmt_bytes,
+    fmt_count,
+    fmt_currency,
+    fmt_eng,
+    fmt_flops,
+    fmt_multiple,
+    fmt_percent,
+    fmt_range,
+    fmt_sci,
+    fmt_time,
+)
+
+CASES = {
+    "rate": lambda: fmt(Q_(989.4e12, "flop/s"), "TFLOP/s", style="latex"),
+    "carbon": lambda: fmt(Q_(1234.5, "kgCO2e"), style="latex"),
+    "intensity": lambda: fmt(Q_(295.2, "flop/byte"), style="latex"),
+    "micro": lambda: fmt(Q_(2.5, "us"), style="latex"),
+    "tiny": lambda: fmt(-1e-9, "s", style="latex"),
+    "percent": lambda: fmt_percent(0.4567, style="latex"),
+    "multiple": lambda: fmt_multiple(3.2, sig=2, style="latex"),
+    "range": lambda: fmt_range(150, 160, "×", style="latex"),
+    "sci": lambda: fmt_sci(3.14e23, "FLOP", style="latex"),
+    "eng": lambda: fmt_eng(31400, style="latex"),
+    "count": lambda: fmt_count(7e9, "params", style="latex"),
+    "money": lambda: fmt_currency(-1.2e6, style="latex"),
+    "time": lambda: fmt_time(5400, style="latex"),
+    "bytes": lambda: fmt_bytes(80e9, binary=True, style="latex"),
+    "flops": lambda: fmt_flops(1.23e15, style="latex"),
+    "grouped": lambda: fmt(12288, "GB", style="latex"),
+}
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in re.sub(r"\\[{}]", "", text):
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_latex_is_structurally_valid_math(name):
+    latex = str(CASES[name]())
+    assert _balanced(latex), latex
+    assert not re.search(r"(?<!\\)[%#_&$]", re.sub(r"_\{", "", latex)), latex
+    assert "$" not in latex.replace(r"\$", ""), latex  # never closes the math early
+    assert not re.search(r"[^\x00-\x7f]", latex), latex  # pdflatex-safe ASCII only
+    assert latex == latex.strip()
+
+
+def test_exact_latex_forms():
+    assert str(CASES["rate"]()) == r"989\,\mathrm{TFLOP/s}"
+    assert str(CASES["multiple"]()) == r"3.2\times"
+    assert str(CASES["percent"]()) == r"45.7\%"
+    assert str(CASES["carbon"]()) == r"1230\,\mathrm{kg\,CO_{2}e}"
+    assert str(CASES["grouped"]()) == r"12{,}288\,\mathrm{GB}"
+    assert str(CASES["money"]()) == r"-{\$}1.20\,\mathrm{M}"
+
+
+pypandoc = pytest.importorskip("pypandoc")
+
+
+def _pandoc(markdown: str, to: str, *args: str) -> str:
+    return pypandoc.convert_text(markdown, to, format="markdown", extra_args=["--wrap=none", *args])
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_math_survives_pandoc_to_latex_and_html(name):
+    value = CASES[name]()
+    markdown = f"The value is ${value._repr_markdown_()}$ today."
+    assert _pandoc(markdown, "latex").strip() == rf"The value is \({value}\) today."
+    mathjax = _pandoc(markdown, "html", "--mathjax")
+    assert f'<span class="math inline">\\({_html(value)}\\)</span>' in mathjax
+    # pandoc's own TeX parser (texmath) renders it to HTML: no TeX left means it parsed
+    rendered = _pandoc(markdown, "html")
+    math = re.search(r'class="math inline">(.*?)</span>', rendered, re.S).group(1)
+    assert "\\" not in math and "mathrm" not in math, math
+
+
+def test_text_style_survives_pandoc_markdown_verbatim():
+    money = fmt_currency(1.2e6)  # "$1.20 M" must not open math
+    sentence = f"It costs {money._repr_markdown_()} and saves {money._repr_markdown_()}."
+    assert _pandoc(sentence, "plain").strip() == "It costs $1.20 M and saves $1.20 M."
+    sci = fmt_sci(3.14e23, "FLOP", style="markdown")
+    assert "<sup>23</sup>" in _pandoc(f"Training took {sci}.", "html")
+    starred = fmt_count(7e9, "params")
+    assert _pandoc(f"*{starred._repr_markdown_()}*", "plain").strip() == "7.00 B params"
