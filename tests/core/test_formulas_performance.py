@@ -223,3 +223,10 @@ def test_ten_thousand_point_sweep_is_one_call():
     result = perf.roofline_throughput(PEAK, BW, intensity)
     assert result.m.shape == (10_000,)
     assert result.m_as("TFLOPs").max() == pytest.approx(989.4)
+
+
+def test_efficiency_range_checks_arrays_and_nan_on_the_raw_path():
+    with pytest.raises(ValueError, match=r"'efficiency' of compute_time\(\) must be in \(0, 1\]"):
+        perf.compute_time.raw(1e12, 1e15, np.array([0.5, np.nan]))
+    with pytest.raises(ValueError, match=r"'compute_efficiency' of roofline_time\(\)"):
+        perf.roofline_time.raw(1e12, 1e9, 1e15, 1e12, compute_efficiency=np.array([0.5, 1.2]))

@@ -122,12 +122,18 @@ def require_range(
     ``low_open``/``high_open`` exclude the end point (``(0, 1]`` is ``low_open=True``).
     Cheap on arrays (two vectorised comparisons), so formula bodies may call it on the raw path.
     """
-    array = np.asarray(value, dtype=float)
-    bad = bool(np.any(np.isnan(array)))
+    if isinstance(value, (int, float, np.number)):  # scalar fast path: no array machinery
+        smallest = largest = float(value)
+    else:
+        array = np.asarray(value, dtype=float)
+        if array.size == 0:
+            return
+        smallest, largest = float(array.min()), float(array.max())  # NaN propagates
+    bad = smallest != smallest or largest != largest
     if low is not None:
-        bad = bad or bool(np.any(array <= low) if low_open else np.any(array < low))
+        bad = bad or (smallest <= low if low_open else smallest < low)
     if high is not None:
-        bad = bad or bool(np.any(array >= high) if high_open else np.any(array > high))
+        bad = bad or (largest >= high if high_open else largest > high)
     if bad:
         left = "(" if low_open else "["
         right = ")" if high_open else "]"

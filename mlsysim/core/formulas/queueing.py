@@ -15,8 +15,8 @@ from mlsysim.core.formulas._formula import formula
 def _require_stable(arrival_rate, capacity, where: str) -> None:
     """A queue is stable only when utilisation rho = lambda / (c * mu) < 1."""
     rho = np.asarray(arrival_rate / capacity, dtype=float)
-    if np.any(rho >= 1.0):
-        worst = float(np.max(rho))
+    worst = float(rho.max()) if rho.size else 0.0
+    if not worst < 1.0:  # also catches NaN
         raise ValueError(
             f"{where}() needs utilisation ρ < 1 (ρ = arrival rate / total service rate), "
             f"got ρ = {worst:.4g}: the queue would grow without bound"
