@@ -27,9 +27,9 @@ def get_registry() -> pint.UnitRegistry:
     import pint
 
     try:
-        registry = pint.UnitRegistry(cache_folder=":auto:")
+        registry = pint.UnitRegistry(cache_folder=":auto:", on_redefinition="ignore")
     except OSError:  # an unwritable cache must not stop a student
-        registry = pint.UnitRegistry()
+        registry = pint.UnitRegistry(on_redefinition="ignore")
     registry.load_definitions(str(DEFINITIONS))
     registry.formatter.default_format = "~P"
     pint.set_application_registry(registry)
