@@ -1,0 +1,125 @@
+"""The runner executes a chapter as Quarto would and places what it published at .qmd lines.
+
+Each fixture chapter runs once per module (kernels are expensive); the tests read its run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from invariants.qmd import read_qmd
+from invariants.runner import RunOptions, run_chapter, strip_ansi
+
+BOOKS = Path(__file__).parent / "fixtures" / "books"
+TINY = BOOKS / "tiny" / "chapters"
+BAD = BOOKS / "bad"
+
+pytestmark = pytest.mark.slow
+
+
+def _run(path: Path, **options):
+    return run_chapter(read_qmd(path), RunOptions(**options))
+
+
+@pytest.fixture(scope="module")
+def ridge():
+    return _run(TINY / "ridge.qmd", watch_roots=(BOOKS / "tiny",))
+
+
+def test_checks_land_on_their_qmd_lines(ridge):
+    placed = [(c.line, c.cell, c.record.kind, c.record.message) for c in ridge.checks]
+    assert placed[:3] == [
+        (20, "ridge", "check", "the ridge is above 100 FLOP/byte"),
+        (21, "ridge", "golden", "ridge"),
+        # called from `uses` but written in the `helpers` cell: the line of the check() call
+        (34, "helpers", "check", "below 1000"),
+    ]
+
+
+def test_a_check_called_inside_a_module_keeps_its_file_and_line(ridge):
+    outcome = ridge.checks[3]
+    assert outcome.line is None and outcome.cell == "uses"
+    assert Path(outcome.record.file) == (TINY / "shim.py").resolve()
+    assert outcome.record.line == 58
+
+
+def test_inline_values_render_like_quarto(ridge):
+    values = [(v.expr.line, v.text, v.magnitude, v.unit, v.error) for v in ridge.inline]
+    assert values == [
+        (15, "989.4", 989.4, None, None),  # str() of a float
+        (24, "**295 FLOP/byte**", pytest.approx(989.4 / 3.35), "flop / byte", None),  # markdown
+    ]
+
+
+def test_eval_false_cells_are_skipped_and_cwd_is_the_chapter_folder(ridge):
+    assert ridge.cells_run == 4  # setup, ridge, helpers, uses; the eval: false cell never ran
+    assert ridge.errors == ()  # open("peak.txt") worked: the kernel ran in chapters/
+
+
+def test_dependencies_are_imported_modules_and_opened_data_files(ridge):
+    local = {Path(p).name for p in ridge.dependencies if Path(p).parent == TINY.resolve()}
+    assert local == {"shim.py", "hw.py", "peak.txt"}
+    assert any(p.endswith("/IPython/__init__.py") for p in ridge.dependencies)
+
+
+def test_syntax_error_is_reported_at_its_qmd_line():
+    run = _run(BAD / "syntax.qmd")
+    (error,) = run.errors
+    assert (error.kind, error.line, error.cell) == ("exception", 11, "broken")
+    assert error.message == "SyntaxError: incomplete input in broken (syntax.qmd:11)"
+    assert "\x1b[" not in error.traceback and "z = (x +" in error.traceback
+    assert [v.text for v in run.inline] == ["1"]  # the prose after it is still evaluated
+
+
+def test_raising_cell_reported_error_true_cell_allowed_and_later_cells_run():
+    run = _run(BAD / "raises.qmd")
+    (error,) = run.errors
+    assert (error.kind, error.line, error.cell) == ("exception", 7, "divide")
+    assert error.message == "ZeroDivisionError: division by zero in divide (raises.qmd:7)"
+    assert "----> 4 ratio = a / b" in error.traceback
+    assert [(v.text, v.error) for v in run.inline] == [
+        ("42", None),
+        (None, "NameError: name 'nothing_here' is not defined"),
+    ]
+
+
+def test_a_cell_over_the_timeout_is_interrupted_and_the_next_cell_runs():
+    run = _run(BAD / "loop.qmd", timeout=2)
+    (error,) = run.errors
+    assert (error.kind, error.line, error.cell) == ("timeout", 4, "spin")
+    assert error.message == "spin (loop.qmd:4) exceeded the 2 s timeout; interrupted"
+    assert [v.text for v in run.inline] == ["still runs"]
+
+
+def test_a_dying_kernel_names_the_cell_that_killed_it():
+    run = _run(BAD / "exits.qmd")
+    (error,) = run.errors
+    assert (error.kind, error.line, error.cell) == ("kernel_died", 9, "suicide")
+    assert error.message == "the kernel died while running suicide (exits.qmd:9)"
+    assert run.cells_run == 2
+
+
+def test_a_missing_kernel_spec_is_a_no_kernel_error():
+    run = _run(BAD / "exits.qmd", kernel_name="no-such-kernel")
+    (error,) = run.errors
+    assert error.kind == "no_kernel"
+    assert "no Jupyter kernel spec named 'no-such-kernel'" in error.message
+
+
+def test_the_real_mlsysim_check_speaks_to_the_runner():
+    run = _run(BOOKS / "real" / "roofline.qmd")
+    assert run.errors == ()
+    assert [(c.line, c.record.kind, c.record.passed) for c in run.checks] == [
+        (9, "check", True),
+        (10, "check", False),
+        (11, "golden", True),
+    ]
+    assert run.checks[2].record.golden["magnitude"] == pytest.approx(989.4 / 3.35)
+    (value,) = run.inline
+    assert (value.expr.line, value.text, value.unit) == (14, "295 FLOP/byte", "flop / byte")
+
+
+def test_strip_ansi_removes_colour_codes():
+    assert strip_ansi("\x1b[0;31mZeroDivisionError\x1b[0m: x") == "ZeroDivisionError: x"
