@@ -1,0 +1,156 @@
+"""Calibrated efficiency defaults per hardware category, each with its source.
+
+A pure roofline assumes every FLOP and byte runs at peak and nothing else costs time. Real
+kernels reach a fraction of peak (``compute``, ``memory``) and every call pays a fixed
+``overhead`` (kernel launch, framework dispatch, interpreter). Without that overhead a roofline
+under-predicts short requests 2-3x: ResNet-50 at batch 1 on an H100 is ~15 us of weight traffic,
+while launching its kernels alone costs tens of microseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CATEGORIES = ("cloud", "edge", "mobile", "tiny", "cpu")
+
+
+@dataclass(frozen=True, slots=True)
+class Efficiency:
+    """Achieved fractions of peak compute and memory bandwidth, plus a fixed per-call overhead.
+
+    ``latency = max(W / (P * compute), Q / (B * memory)) + overhead_s``. Pass an ``Efficiency``
+    (or a float, which sets both fractions and keeps the category's overhead) as ``efficiency=``
+    to override the defaults; ``Efficiency(1.0, 1.0, 0.0)`` is the pure roofline.
+    """
+
+    compute: float
+    memory: float
+    overhead_s: float = 0.0
+    source: str = "user-supplied"
+
+    def __post_init__(self) -> None:
+        for name in ("compute", "memory"):
+            value = getattr(self, name)
+            if not 0.0 < value <= 1.0:
+                raise ValueError(f"efficiency '{name}' must be in (0, 1], got {value!r}")
+        if self.overhead_s < 0.0:
+            raise ValueError(f"efficiency 'overhead_s' must be >= 0 s, got {self.overhead_s!r}")
+
+
+DEFAULT_EFFICIENCY: dict[str, Efficiency] = {
+    "cloud": Efficiency(
+        compute=0.55,
+        memory=0.70,
+        overhead_s=30e-6,
+        source=(
+            "compute: MLPerf Inference v4.0 Datacenter (2024-03, mlcommons.org), ResNet-50 and "
+            "BERT offline results on A100/H100 run at ~45-60% of dense peak; memory: Databricks, "
+            "'LLM Inference Performance Engineering: Best Practices' (2023-10), decode reaches "
+            "~60-70% model-bandwidth utilisation (STREAM-like copies reach ~90%); overhead: "
+            "NVIDIA, 'Getting Started with CUDA Graphs' (2019) ~a few us per kernel launch, so a "
+            "graph-captured or TensorRT model call costs tens of us (30 us chosen)"
+        ),
+    ),
+    "edge": Efficiency(
+        compute=0.40,
+        memory=0.65,
+        overhead_s=100e-6,
+        source=(
+            "MLPerf Inference v4.0 Edge (2024-03): Jetson AGX Orin ResNet-50 offline ~6.4k "
+            "samples/s x 8.2 GFLOP = ~52 TOPS of 137 TOPS dense int8 (~38%); memory fraction "
+            "and the 100 us per-call overhead (TensorRT on an ARM host) are assumptions"
+        ),
+    ),
+    "mobile": Efficiency(
+        compute=0.30,
+        memory=0.60,
+        overhead_s=200e-6,
+        source=(
+            "assumption informed by MLPerf Mobile v3.x (2023) results: NPU delegates reach a "
+            "quarter to a third of marketed TOPS on MobileNet-class models; ~0.2 ms framework "
+            "(Core ML / NNAPI) dispatch per call"
+        ),
+    ),
+    "tiny": Efficiency(
+        compute=0.40,
+        memory=0.50,
+        overhead_s=100e-6,
+        source=(
+            "assumption informed by MLPerf Tiny v1.1 (2023) and Lai et al. 2018 'CMSIS-NN': "
+            "int8 kernels reach ~40% of the SIMD MAC peak; ~0.1 ms TFLite-Micro interpreter "
+            "overhead per invocation"
+        ),
+    ),
+    "cpu": Efficiency(
+        compute=0.40,
+        memory=0.70,
+        overhead_s=20e-6,
+        source=(
+            "MLPerf Inference v4.0 Datacenter CPU submissions (Xeon with AMX) reach ~30-50% "
+            "of peak on ResNet-50/BERT; STREAM triad reaches ~70-80% of DDR5 peak; 20 us "
+            "framework dispatch is an assumption"
+        ),
+    ),
+}
+"""Per-category inference efficiency. Sources are in each entry's ``source``."""
+
+
+@dataclass(frozen=True, slots=True)
+class MfuDefault:
+    """Default model FLOPs utilisation for training on a hardware category, with its source."""
+
+    mfu: float
+    source: str
+
+
+DEFAULT_TRAINING_MFU: dict[str, MfuDefault] = {
+    "cloud": MfuDefault(
+        mfu=0.40,
+        source=(
+            "published large runs: Chowdhery et al. 2022 'PaLM' 46.2% MFU (TPU v4); Dubey et al. "
+            "2024 'The Llama 3 Herd of Models' Table 4, 38-43% BF16 MFU on 8k-16k H100s; "
+            "Smith et al. 2022 'MT-NLG 530B' ~30% (GPT-3 era 20-30%). 40% is the middle"
+        ),
+    ),
+    "cpu": MfuDefault(mfu=0.30, source="assumption: below accelerator runs (no published run)"),
+    "edge": MfuDefault(mfu=0.25, source="assumption: on-device fine-tuning, no published run"),
+    "mobile": MfuDefault(mfu=0.20, source="assumption: on-device fine-tuning, no published run"),
+    "tiny": MfuDefault(mfu=0.10, source="assumption: MCU training is rare; no published run"),
+}
+
+
+def efficiency_for(category: str, override: Efficiency | float | None = None) -> Efficiency:
+    """The efficiency to use: ``override`` when given, else the category default.
+
+    A float override sets both compute and memory fractions and keeps the category overhead.
+    """
+    base = _category_default(category)
+    if override is None:
+        return base
+    if isinstance(override, Efficiency):
+        return override
+    value = float(override)
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"argument 'efficiency' must be in (0, 1], got {override!r}")
+    return Efficiency(value, value, base.overhead_s, source=f"user efficiency={value}")
+
+
+def training_mfu_for(category: str, override: float | None = None) -> float:
+    """Default training MFU for ``category`` unless ``override`` (in (0, 1]) is given."""
+    if override is not None:
+        value = float(override)
+        if not 0.0 < value <= 1.0:
+            raise ValueError(f"argument 'mfu' must be in (0, 1], got {override!r}")
+        return value
+    if category not in DEFAULT_TRAINING_MFU:
+        raise ValueError(f"hardware category {category!r} is not one of {', '.join(CATEGORIES)}")
+    return DEFAULT_TRAINING_MFU[category].mfu
+
+
+def _category_default(category: str) -> Efficiency:
+    try:
+        return DEFAULT_EFFICIENCY[category]
+    except KeyError:
+        raise ValueError(
+            f"hardware category {category!r} is not one of {', '.join(CATEGORIES)}"
+        ) from None

@@ -1,0 +1,145 @@
+"""Name -> spec resolution and per-spec SI magnitudes, cached on first use.
+
+The hot path of ``Engine.solve`` and of sweeps works on plain floats in SI units (flop, byte,
+second, watt). Converting a pint Quantity costs microseconds, so each model, hardware part and
+(hardware, precision) peak is converted once and kept here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mlsysim.core.precision import bytes_per_param
+
+
+@dataclass(frozen=True, slots=True)
+class ModelNumbers:
+    """A model's magnitudes: params [param], forward FLOPs per sample (token for LLMs) [flop]."""
+
+    spec: Any
+    name: str
+    params: float
+    flops_per_sample: float
+    n_layers: float | None = None
+    d_model: float | None = None
+    n_kv_heads: float | None = None
+    head_dim: float | None = None
+
+    @property
+    def is_transformer(self) -> bool:
+        return self.n_layers is not None
+
+
+@dataclass(slots=True)
+class HardwareNumbers:
+    """A part's SI magnitudes: bandwidth [byte/s], capacity [byte], power [W], peak [flop/s]."""
+
+    spec: Any
+    name: str
+    category: str
+    memory_bandwidth: float
+    memory_capacity: float
+    tdp: float | None
+    idle_power: float | None
+    interconnect_bandwidth: float | None
+    peaks: dict[str, float]
+
+    def peak(self, precision: str) -> float:
+        """Dense peak FLOP/s at ``precision``; unknown -> ``UnknownNameError`` listing them."""
+        try:
+            return self.peaks[precision]
+        except KeyError:
+            value = self.spec.peak_flops[precision].m_as("flop/s")  # raises UnknownNameError
+            self.peaks[precision] = value
+            return value
+
+
+_MODELS: dict[int, ModelNumbers] = {}
+_HARDWARE: dict[int, HardwareNumbers] = {}
+_BY_NAME: dict[tuple[str, str], Any] = {}
+
+
+def resolve_model(model: Any) -> Any:
+    """A ``ModelSpec`` from a spec or a catalog name (unknown name -> ``UnknownNameError``)."""
+    return _resolve("Models", model)
+
+
+def resolve_hardware(hardware: Any) -> Any:
+    """A ``HardwareSpec`` from a spec or a catalog name (unknown name -> ``UnknownNameError``)."""
+    return _resolve("Hardware", hardware)
+
+
+def _resolve(catalog: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    spec = _BY_NAME.get((catalog, value))
+    if spec is None:
+        from mlsysim.core import catalogs
+
+        spec = _BY_NAME[(catalog, value)] = getattr(catalogs, catalog)[value]
+    return spec
+
+
+def model_numbers(model: Any) -> ModelNumbers:
+    """Cached SI magnitudes of a model given by name or spec."""
+    spec = resolve_model(model)
+    cached = _MODELS.get(id(spec))
+    if cached is not None and cached.spec is spec:
+        return cached
+    arch = getattr(spec, "arch", None)
+    numbers = ModelNumbers(
+        spec=spec,
+        name=spec.name,
+        params=float(spec.params.m_as("param")),
+        flops_per_sample=float(spec.flops_per_sample.m_as("flop")),
+        n_layers=None if arch is None else float(arch.n_layers),
+        d_model=None if arch is None else float(arch.d_model),
+        n_kv_heads=None if arch is None else float(arch.n_kv_heads),
+        head_dim=None if arch is None else float(arch.head_dim),
+    )
+    _MODELS[id(spec)] = numbers
+    return numbers
+
+
+def hardware_numbers(hardware: Any) -> HardwareNumbers:
+    """Cached SI magnitudes of a hardware part given by name or spec."""
+    spec = resolve_hardware(hardware)
+    cached = _HARDWARE.get(id(spec))
+    if cached is not None and cached.spec is spec:
+        return cached
+    numbers = HardwareNumbers(
+        spec=spec,
+        name=spec.name,
+        category=spec.category,
+        memory_bandwidth=float(spec.memory_bandwidth.m_as("byte/s")),
+        memory_capacity=float(spec.memory_capacity.m_as("byte")),
+        tdp=_optional(spec.tdp, "W"),
+        idle_power=_optional(getattr(spec, "idle_power", None), "W"),
+        interconnect_bandwidth=_optional(getattr(spec, "interconnect_bandwidth", None), "byte/s"),
+        peaks={},
+    )
+    _HARDWARE[id(spec)] = numbers
+    return numbers
+
+
+_BYTES: dict[str, float] = {}
+
+
+def precision_bytes(precision: str) -> float:
+    """Bytes per parameter at ``precision`` (cached ``bytes_per_param``)."""
+    value = _BYTES.get(precision)
+    if value is None:
+        value = _BYTES[precision] = bytes_per_param(precision)
+    return value
+
+
+def require_count(value: Any, name: str, *, minimum: int = 1) -> int:
+    """An integer count >= ``minimum``; otherwise ``ValueError`` naming the argument."""
+    if isinstance(value, bool) or not float(value).is_integer() or value < minimum:
+        raise ValueError(f"argument '{name}' must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _optional(value: Any, unit: str) -> float | None:
+    return None if value is None else float(value.m_as(unit))

@@ -1,0 +1,62 @@
+"""Single-device inference: one forward pass of a batch on the roofline, plus fixed overhead.
+
+``latency = max(F*B / (P*eta_c), W / (BW*eta_m)) + t_overhead`` with F the forward FLOPs per
+sample, B the batch, W the weight bytes at the precision (read once per batch), P the part's
+dense peak at that precision and the efficiencies of ``calibration``. Williams et al. 2009.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlsysim.core.engine.calibration import Efficiency, efficiency_for
+from mlsysim.core.engine.profiles import PerformanceProfile
+from mlsysim.core.engine.resolve import (
+    hardware_numbers,
+    model_numbers,
+    precision_bytes,
+    require_count,
+)
+from mlsysim.core.engine.roofline import roofline_step
+from mlsysim.core.formulas.performance import model_flops_utilization
+from mlsysim.core.formulas.sustainability import energy as energy_formula
+from mlsysim.core.formulas.transformer import weight_bytes
+
+
+def solve(
+    model: Any,
+    hardware: Any,
+    batch_size: int = 1,
+    precision: str = "fp16",
+    efficiency: Efficiency | float | None = None,
+) -> PerformanceProfile:
+    """Latency, throughput, bottleneck, MFU, energy and fit of one batch on one device."""
+    batch = require_count(batch_size, "batch_size")
+    m = model_numbers(model)
+    hw = hardware_numbers(hardware)
+    peak = hw.peak(precision)
+    eff = efficiency_for(hw.category, efficiency)
+    flops = m.flops_per_sample * batch
+    moved = weight_bytes.raw(m.params, precision_bytes(precision))
+    bw = hw.memory_bandwidth
+    latency, bound = roofline_step(flops, moved, peak, bw, eff.compute, eff.memory, eff.overhead_s)
+    return PerformanceProfile(
+        model=m.name,
+        hardware=hw.name,
+        precision=precision,
+        batch_size=batch,
+        bottleneck=bound,
+        fits=moved <= hw.memory_capacity,
+        latency_s=latency,
+        compute_efficiency=eff.compute,
+        memory_efficiency=eff.memory,
+        overhead_s=eff.overhead_s,
+        flop_count=flops,
+        bytes_moved_b=moved,
+        peak_flops_per_s=peak,
+        memory_bandwidth_b_per_s=bw,
+        memory_required_b=moved,
+        memory_capacity_b=hw.memory_capacity,
+        energy_j=None if hw.tdp is None else energy_formula.raw(hw.tdp, latency) / batch,
+        mfu=model_flops_utilization.raw(flops, latency, peak, 1),
+    )

@@ -1,0 +1,181 @@
+"""Design-space sweeps: models x hardware x precisions x batch sizes in one numpy expression.
+
+Per (model, hardware, precision) combination the SI magnitudes come from the cache; the batch
+axis and all combinations are then evaluated together through the formulas' ``raw`` fast paths
+(the same ones ``Engine.solve`` uses), so there is no Python loop per grid point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from mlsysim.core.engine.calibration import Efficiency, efficiency_for
+from mlsysim.core.engine.resolve import hardware_numbers, model_numbers, precision_bytes
+from mlsysim.core.engine.roofline import roofline_step
+from mlsysim.core.formulas.performance import arithmetic_intensity, model_flops_utilization
+from mlsysim.core.formulas.sustainability import energy as energy_formula
+from mlsysim.core.formulas.transformer import weight_bytes
+from mlsysim.errors import UnknownNameError
+
+COLUMNS = (
+    "model",
+    "hardware",
+    "precision",
+    "batch_size",
+    "latency_s",
+    "throughput_per_s",
+    "bottleneck",
+    "arithmetic_intensity",
+    "mfu",
+    "energy_j",
+    "memory_required_b",
+    "fits",
+)
+"""Columns of a solve sweep; SI floats with the unit in the name (energy per sample)."""
+
+
+class SweepTable(Sequence):
+    """A table of sweep results: a sequence of dict records, stored as numpy columns.
+
+    Records are built on access (``table[0]``, iteration, ``records()``), so a 10,000-point sweep
+    costs no per-point Python objects until you ask. ``skipped`` lists (model, hardware,
+    precision) combinations the part does not support.
+    """
+
+    def __init__(self, columns: dict[str, np.ndarray], skipped: list[tuple[str, str, str]]):
+        self.columns = columns
+        self.skipped = skipped
+        self._length = len(next(iter(columns.values()))) if columns else 0
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._length))]
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError(f"sweep row {index} out of range (0..{self._length - 1})")
+        return {name: _python(column[index]) for name, column in self.columns.items()}
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (self[i] for i in range(self._length))
+
+    def records(self) -> list[dict[str, Any]]:
+        """All rows as a list of dicts."""
+        return list(self)
+
+    def to_pandas(self):
+        """A ``pandas.DataFrame`` with one column per field (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as err:
+            raise ImportError(
+                "SweepTable.to_pandas() needs pandas: pip install pandas "
+                "(or use table.records() / table.columns)"
+            ) from err
+        return pd.DataFrame(self.columns)
+
+    def __repr__(self) -> str:
+        return f"SweepTable({self._length} rows, columns={list(self.columns)})"
+
+
+def sweep(
+    models: Any,
+    hardware: Any,
+    batch_sizes: Any = (1,),
+    precisions: Any = ("fp16",),
+    efficiency: Efficiency | float | None = None,
+    skip_unsupported: bool = True,
+) -> SweepTable:
+    """``Engine.solve`` over every model x hardware x precision x batch size, vectorised.
+
+    A precision the part lacks is skipped (listed in ``table.skipped``) unless
+    ``skip_unsupported=False``, which raises the part's ``UnknownNameError``.
+    """
+    batches = np.asarray(_as_list(batch_sizes), dtype=float)
+    if batches.size == 0 or np.any(batches < 1) or np.any(batches != np.floor(batches)):
+        raise ValueError(f"argument 'batch_sizes' must be integers >= 1, got {batch_sizes!r}")
+    combos, skipped = _combinations(models, hardware, precisions, efficiency, skip_unsupported)
+    if not combos:
+        return SweepTable({}, skipped)
+    (names_m, names_h, names_p, f_sample, moved, peak, bw, cap, eff_c, eff_m, overhead, tdp) = (
+        np.asarray(part) for part in zip(*combos, strict=True)
+    )
+    col = (slice(None), None)  # combinations down, batch sizes across
+    flops = f_sample[col] * batches[None, :]
+    moved2 = np.broadcast_to(moved[col], flops.shape)
+    latency, bound = roofline_step(
+        flops, moved2, peak[col], bw[col], eff_c[col], eff_m[col], overhead[col]
+    )
+    grid = latency.shape
+    energy = energy_formula.raw(tdp[col], latency) / batches  # NaN where no sourced TDP
+    columns = {
+        "model": _repeat(names_m, grid),
+        "hardware": _repeat(names_h, grid),
+        "precision": _repeat(names_p, grid),
+        "batch_size": np.broadcast_to(batches.astype(int), grid).ravel(),
+        "latency_s": latency.ravel(),
+        "throughput_per_s": (batches[None, :] / latency).ravel(),
+        "bottleneck": bound.ravel(),
+        "arithmetic_intensity": arithmetic_intensity.raw(flops, moved2).ravel(),
+        "mfu": model_flops_utilization.raw(flops, latency, peak[col], 1).ravel(),
+        "energy_j": energy.ravel(),
+        "memory_required_b": moved2.ravel(),
+        "fits": np.broadcast_to((moved <= cap)[col], grid).ravel(),
+    }
+    return SweepTable(columns, skipped)
+
+
+def _combinations(models, hardware, precisions, efficiency, skip_unsupported):
+    combos, skipped = [], []
+    for model in _as_list(models):
+        m = model_numbers(model)
+        for part in _as_list(hardware):
+            hw = hardware_numbers(part)
+            eff = efficiency_for(hw.category, efficiency)
+            for precision in _as_list(precisions):
+                try:
+                    peak = hw.peak(precision)
+                except UnknownNameError:
+                    if not skip_unsupported:
+                        raise
+                    skipped.append((m.name, hw.name, precision))
+                    continue
+                moved = weight_bytes.raw(m.params, precision_bytes(precision))
+                combos.append(
+                    (
+                        m.name,
+                        hw.name,
+                        precision,
+                        m.flops_per_sample,
+                        moved,
+                        peak,
+                        hw.memory_bandwidth,
+                        hw.memory_capacity,
+                        eff.compute,
+                        eff.memory,
+                        eff.overhead_s,
+                        np.nan if hw.tdp is None else hw.tdp,
+                    )
+                )
+    return combos, skipped
+
+
+def _as_list(value: Any) -> list:
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray, set)):
+        return [value]
+    return list(value)
+
+
+def _repeat(names: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    return np.repeat(names.astype(object), grid[1])
+
+
+def _python(value: Any) -> Any:
+    """A numpy scalar as the plain Python value (``np.float64`` -> ``float``)."""
+    return value.item() if isinstance(value, np.generic) else value
