@@ -1,0 +1,331 @@
+"""Figures for the book: the roofline, a ledger scorecard, and a sweep, in the house style.
+
+Each function returns a ``matplotlib.figure.Figure`` on an Agg canvas (no pyplot, no global
+state), and every axis label names its unit. Artists carry ``gid``s (``"roof"``, ``"ridge"``,
+``"workload:<label>"``, ``"series:<hue>"``) so tests and authors can find them.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from mlsysim.errors import FormatError, UnknownNameError
+from mlsysim.viz.formatting import display_unit, fmt
+from mlsysim.viz.style import house_style, new_figure
+
+_RATE_PREFIXES = ("", "k", "M", "G", "T", "P", "E")
+_SUFFIX_UNITS = (  # sweep column suffix -> pint unit of its SI floats (longest first)
+    ("_flop_per_s", "flop/s"),
+    ("_b_per_s", "byte/s"),
+    ("_per_s", "1/s"),
+    ("_kgco2e", "kgCO2e"),
+    ("_usd", "USD"),
+    ("_flop", "flop"),
+    ("_ms", "ms"),
+    ("_s", "s"),
+    ("_j", "J"),
+    ("_w", "W"),
+    ("_b", "byte"),
+)
+
+
+def _is_quantity(value: Any) -> bool:
+    return hasattr(value, "magnitude") and hasattr(value, "units") and hasattr(value, "m_as")
+
+
+# ---------------------------------------------------------------------------------- roofline
+
+
+def plot_roofline(
+    hardware: Any,
+    workloads: Iterable[Any] | Mapping[str, Any] = (),
+    precision: str = "fp16",
+    efficiency: Any = None,
+    *,
+    batch_size: int = 1,
+) -> Any:
+    """Roofline of one part: attainable FLOP/s = min(P·η_c, B·η_m·I) against intensity I.
+
+    The ridge sits at ``ridge_point(P·η_c, B·η_m)``, which is exactly where ``Engine.solve``
+    switches from "memory" to "compute" for the same ``efficiency`` (None = the engine's
+    calibrated default for the part's category; 1.0 = the pure peak roofline, ridge
+    ``ridge_point(P, B)``). When η < 1 the peak roof is drawn dashed above it.
+
+    ``workloads``: model names/specs (solved with ``Engine.solve`` at ``batch_size``),
+    ``(model, batch_size)`` pairs, ``PerformanceProfile``s, or intensities (Quantities in
+    flop/byte, placed on the roof); a Mapping gives them labels. A workload is drawn at its
+    achieved throughput (FLOPs / latency, fixed overhead included) with its bottleneck.
+    Williams, Waterman & Patterson 2009, "Roofline", CACM 52(4).
+    """
+    from mlsysim.core.engine.calibration import efficiency_for
+    from mlsysim.core.engine.resolve import hardware_numbers
+    from mlsysim.core.formulas.performance import ridge_point, roofline_throughput
+    from mlsysim.core.units import Q_
+
+    hw = hardware_numbers(hardware)
+    peak, bandwidth = hw.peak(precision), hw.memory_bandwidth
+    eff = efficiency_for(hw.category, efficiency)
+    peak_eff, bandwidth_eff = peak * eff.compute, bandwidth * eff.memory
+    ridge = ridge_point(Q_(peak_eff, "flop/s"), Q_(bandwidth_eff, "byte/s")).m_as("flop/byte")
+    points = [
+        _workload_point(label, item, hw, precision, eff, batch_size, peak_eff, bandwidth_eff)
+        for label, item in _labelled(workloads)
+    ]
+    exponent = min(max(math.floor(math.log10(peak) / 3), 0), len(_RATE_PREFIXES) - 1)
+    scale, prefix = 1000.0**exponent, _RATE_PREFIXES[exponent]
+    xs = [ridge, *(p["x"] for p in points)]
+    x_low = 10.0 ** (math.floor(math.log10(min(xs))) - 1)
+    x_high = 10.0 ** (math.ceil(math.log10(max(xs))) + 1)
+    roof_x = [x_low, ridge, x_high]
+
+    with house_style():
+        figure, axes = new_figure()
+        pure = eff.compute == 1.0 and eff.memory == 1.0
+        if not pure:
+            peak_x = [x_low, ridge_point.raw(peak, bandwidth), x_high]
+            peak_y = roofline_throughput.raw(peak, bandwidth, _array(peak_x))
+            axes.plot(peak_x, peak_y / scale, "--", color="0.6", label="peak roof", gid="roof-peak")
+        roof_y = roofline_throughput.raw(peak_eff, bandwidth_eff, _array(roof_x))
+        roof_label = "roofline" if pure else f"attainable (η_c={eff.compute:g}, η_m={eff.memory:g})"
+        axes.plot(roof_x, roof_y / scale, color="black", label=roof_label, gid="roof")
+        axes.axvline(
+            ridge,
+            color="0.4",
+            linestyle=":",
+            linewidth=1.2,
+            label=f"ridge point {fmt(ridge, 'flop/byte')}",
+            gid="ridge",
+        )
+        for index, point in enumerate(points):
+            axes.plot(
+                [point["x"]],
+                [point["y"] / scale],
+                linestyle="none",
+                marker="o" if point["bottleneck"] == "compute" else "s",
+                color=f"C{index % 8}",
+                label=f"{point['label']} ({point['bottleneck']}-bound)",
+                gid=f"workload:{point['label']}",
+            )
+        axes.set_xscale("log")
+        axes.set_yscale("log")
+        axes.set_xlim(x_low, x_high)
+        axes.set_xlabel("Arithmetic intensity [FLOP/byte]")
+        axes.set_ylabel(f"Throughput [{prefix}FLOP/s]")
+        name = getattr(hw.spec, "display_name", hw.name)
+        axes.set_title(f"Roofline: {name}, {precision}")
+        axes.legend(loc="lower right", fontsize=8)
+    return figure
+
+
+def _array(values: list[float]) -> Any:
+    import numpy as np
+
+    return np.asarray(values, dtype=float)
+
+
+def _labelled(workloads: Any) -> list[tuple[str | None, Any]]:
+    if workloads is None:
+        return []
+    if isinstance(workloads, Mapping):
+        return [(str(label), item) for label, item in workloads.items()]
+    single_pair = isinstance(workloads, tuple) and len(workloads) == 2 and _is_int(workloads[1])
+    if isinstance(workloads, str) or _is_quantity(workloads) or single_pair:
+        workloads = [workloads]
+    return [(None, item) for item in workloads]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _workload_point(label, item, hw, precision, eff, batch_size, peak_eff, bandwidth_eff) -> dict:
+    """x = intensity [flop/byte], y = achieved FLOP/s, and the bottleneck, for one workload."""
+    from mlsysim.core.formulas.performance import ridge_point, roofline_throughput
+
+    if _is_quantity(item):
+        intensity = float(item.m_as("flop/byte"))
+        if not intensity > 0:
+            raise ValueError(f"workload intensity must be > 0 flop/byte, got {item}")
+        bound = "compute" if intensity >= ridge_point.raw(peak_eff, bandwidth_eff) else "memory"
+        y = float(roofline_throughput.raw(peak_eff, bandwidth_eff, intensity))
+        return {"label": label or fmt(item), "x": intensity, "y": y, "bottleneck": bound}
+    profile = item
+    if not hasattr(item, "flop_count"):
+        from mlsysim.core.engine import Engine
+
+        model, batch = item if isinstance(item, tuple) else (item, batch_size)
+        profile = Engine.solve(model, hw.spec, batch, precision, eff)
+        label = label or (profile.model if batch == 1 else f"{profile.model} (batch {batch})")
+    return {
+        "label": label or profile.model,
+        "x": profile.flop_count / profile.bytes_moved_b,
+        "y": profile.flop_count / profile.latency_s,
+        "bottleneck": profile.bottleneck,
+    }
+
+
+# ------------------------------------------------------------------------------------ ledger
+
+
+def plot_ledger(ledger: Any, title: str | None = None) -> Any:
+    """A scorecard table of a ``Ledger`` (anything with ``to_dict()`` -> section -> field ->
+    value, or such a Mapping). Quantities and numbers print with ``fmt`` (3 significant
+    digits, readable units); booleans as yes/no; None as an em dash."""
+    data = ledger.to_dict() if hasattr(ledger, "to_dict") else ledger
+    if not isinstance(data, Mapping):
+        raise TypeError(
+            f"plot_ledger needs an object with to_dict() or a Mapping, got {type(ledger).__name__}"
+        )
+    rows: list[list[str]] = []
+    for section, fields in data.items():
+        items = fields.items() if isinstance(fields, Mapping) else [("", fields)]
+        for index, (name, value) in enumerate(items):
+            rows.append([str(section) if index == 0 else "", str(name), ledger_cell(value)])
+    with house_style():
+        figure, axes = new_figure()
+        figure.set_size_inches(6.4, 0.8 + 0.3 * max(len(rows), 1))
+        axes.axis("off")
+        table = axes.table(
+            cellText=rows or [["", "", ""]],
+            colLabels=["Section", "Metric", "Value"],
+            cellLoc="left",
+            colLoc="left",
+            loc="upper center",
+        )
+        table.set_gid("scorecard")
+        table.auto_set_font_size(False)
+        table.set_fontsize(9)
+        for (row, _col), cell in table.get_celld().items():
+            cell.set_edgecolor("0.85")
+            if row == 0:
+                cell.get_text().set_fontweight("bold")
+        axes.set_title(title or type(ledger).__name__ + " scorecard")
+    return figure
+
+
+def ledger_cell(value: Any) -> str:
+    """One scorecard cell: ``fmt`` for numbers and Quantities, yes/no, an em dash for None."""
+    if value is None:
+        return "—"
+    if type(value).__name__ in ("bool", "bool_"):  # Python and numpy booleans
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value
+    if _is_quantity(value) or isinstance(value, numbers.Real):
+        try:
+            return str(fmt(value))
+        except FormatError:
+            magnitude = value.magnitude if _is_quantity(value) else value
+            return "NaN" if math.isnan(float(magnitude)) else str(magnitude)
+    return str(value)
+
+
+# ------------------------------------------------------------------------------------- sweep
+
+
+def plot_sweep(
+    table: Any,
+    x: str,
+    y: str,
+    hue: str | None = None,
+    *,
+    x_unit: str | None = None,
+    y_unit: str | None = None,
+    logx: bool = False,
+    logy: bool = False,
+    title: str | None = None,
+) -> Any:
+    """One line per ``hue`` value of ``y`` against ``x`` over a table of records.
+
+    ``table``: a list of dicts, a ``SweepTable`` (``records()``), a pandas DataFrame, or
+    anything with ``to_records()``. Columns holding Quantities use their units; SI float
+    columns are read by their suffix (``latency_s`` -> s, ``energy_j`` -> J, ``_b`` -> byte,
+    ``_b_per_s`` -> byte/s, ``_per_s`` -> 1/s). ``x_unit``/``y_unit`` convert for display.
+    """
+    records = table_records(table)
+    columns = list(records[0]) if records else []
+    for column in (x, y) + ((hue,) if hue else ()):
+        if column not in columns:
+            raise UnknownNameError("column", column, columns)
+    xs, x_label = _column(records, x, x_unit)
+    ys, y_label = _column(records, y, y_unit)
+    groups: dict[Any, list[int]] = {}
+    for index, record in enumerate(records):
+        groups.setdefault(record[hue] if hue else None, []).append(index)
+    with house_style():
+        figure, axes = new_figure()
+        for key, indices in groups.items():
+            ordered = sorted(indices, key=lambda i: xs[i])
+            axes.plot(
+                [xs[i] for i in ordered],
+                [ys[i] for i in ordered],
+                marker="o",
+                label=None if hue is None else str(key),
+                gid=f"series:{key}",
+            )
+        if logx:
+            axes.set_xscale("log")
+        if logy:
+            axes.set_yscale("log")
+        axes.set_xlabel(x_label)
+        axes.set_ylabel(y_label)
+        if hue:
+            axes.legend(title=_pretty(hue), fontsize=8)
+        axes.set_title(title or f"{_pretty(y)} vs {_pretty(x)}")
+    return figure
+
+
+def table_records(table: Any) -> list[dict[str, Any]]:
+    """Rows of ``table`` as dicts (list of dicts, ``records()``, DataFrame, ``to_records()``)."""
+    if callable(getattr(table, "records", None)):
+        rows = table.records()
+    elif hasattr(table, "columns") and callable(getattr(table, "to_dict", None)):
+        rows = table.to_dict("records")
+    elif callable(getattr(table, "to_records", None)):
+        array = table.to_records()
+        rows = [dict(zip(array.dtype.names, row, strict=True)) for row in array]
+    else:
+        rows = list(table)
+    if not all(isinstance(row, Mapping) for row in rows):
+        raise TypeError("plot_sweep needs a table of records: dicts with one key per column")
+    return [dict(row) for row in rows]
+
+
+def _column(records: list[dict[str, Any]], name: str, unit: str | None) -> tuple[list, str]:
+    """(float values, axis label with unit) of one column."""
+    from mlsysim.core.units import Q_, get_registry
+
+    values = [record[name] for record in records]
+    base, si_unit = _pretty(name), None
+    if values and _is_quantity(values[0]):
+        target = unit or values[0].units
+        numbers_ = [float(v.m_as(target)) for v in values]
+        shown = get_registry().Unit(target) if isinstance(target, str) else target
+        return numbers_, _label(base, display_unit(shown))
+    for suffix, suffix_unit in _SUFFIX_UNITS:
+        if name.endswith(suffix):
+            base, si_unit = _pretty(name[: -len(suffix)]), suffix_unit
+            break
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, numbers.Real)]
+    if bad:
+        raise TypeError(f"column {name!r} must be numeric to plot, found {bad[0]!r}")
+    numbers_ = [float(v) for v in values]
+    if unit is not None:
+        if si_unit is None:
+            raise FormatError(f"column {name!r} has no known unit to convert to {unit!r}")
+        numbers_ = [float(v) for v in Q_(_array(numbers_), si_unit).m_as(unit)]
+        si_unit = unit
+    shown = display_unit(get_registry().Unit(si_unit)) if si_unit else ""
+    return numbers_, _label(base, shown)
+
+
+def _label(base: str, unit_text: str) -> str:
+    return f"{base} [{unit_text}]" if unit_text else base
+
+
+def _pretty(name: str) -> str:
+    text = name.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,199 @@
+"""Plots are tested on their content: line data, labels, the ridge, points and series."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from mlsysim.core.units import Q_
+from mlsysim.errors import FormatError, UnknownNameError
+from mlsysim.viz.plots import ledger_cell, plot_ledger, plot_roofline, plot_sweep, table_records
+from mlsysim.viz.style import save_figure
+
+H100_PEAK_FP16 = 989.4e12  # flop/s, dense (catalog: NVIDIA H100 datasheet)
+H100_BANDWIDTH = 3.35e12  # byte/s
+
+
+def _lines(figure):
+    return {line.get_gid(): line for line in figure.axes[0].get_lines()}
+
+
+def test_importing_viz_does_not_import_matplotlib():
+    code = "import sys, mlsysim.viz; print('matplotlib' in sys.modules)"
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_pure_roofline_ridge_is_the_ridge_point_formula():
+    from mlsysim.core.formulas.performance import ridge_point
+
+    figure = plot_roofline("H100", efficiency=1.0)
+    lines = _lines(figure)
+    expected = ridge_point(Q_(H100_PEAK_FP16, "flop/s"), Q_(H100_BANDWIDTH, "byte/s"))
+    assert expected.m_as("flop/byte") == pytest.approx(295.343, rel=1e-4)
+    assert lines["ridge"].get_xdata()[0] == pytest.approx(expected.m_as("flop/byte"), rel=1e-12)
+    roof_x, roof_y = lines["roof"].get_xdata(), lines["roof"].get_ydata()
+    assert roof_x[1] == lines["ridge"].get_xdata()[0]
+    assert list(roof_y[1:]) == pytest.approx([989.4, 989.4])  # flat compute roof in TFLOP/s
+    assert roof_y[0] == pytest.approx(3.35 * roof_x[0])  # bandwidth slope: 3.35 TB/s * I
+    assert "roof-peak" not in lines  # nothing to compare against at eta = 1
+    axes = figure.axes[0]
+    assert axes.get_xlabel() == "Arithmetic intensity [FLOP/byte]"
+    assert axes.get_ylabel() == "Throughput [TFLOP/s]"
+    assert axes.get_xscale() == axes.get_yscale() == "log"
+    assert axes.get_title() == "Roofline: NVIDIA H100 SXM5 80GB, fp16"
+    assert lines["ridge"].get_label() == "ridge point 295 FLOP/byte"
+
+
+def test_ridge_moves_with_efficiency_and_matches_engine_bottlenecks():
+    from mlsysim import Engine
+    from mlsysim.core.engine.calibration import DEFAULT_EFFICIENCY
+
+    cloud = DEFAULT_EFFICIENCY["cloud"]
+    workloads = ["ResNet50", ("ResNet50", 512), ("Llama2_7B", 64), ("Llama2_7B", 1024)]
+    figure = plot_roofline("H100", workloads)  # efficiency=None: the engine's default
+    lines = _lines(figure)
+    ridge = lines["ridge"].get_xdata()[0]
+    expected = (H100_PEAK_FP16 * cloud.compute) / (H100_BANDWIDTH * cloud.memory)
+    assert ridge == pytest.approx(expected, rel=1e-12)
+    assert lines["roof-peak"].get_xdata()[1] == pytest.approx(295.343, rel=1e-4)
+    seen = set()
+    for item in workloads:
+        model, batch = item if isinstance(item, tuple) else (item, 1)
+        profile = Engine.solve(model, "H100", batch_size=batch, precision="fp16")
+        label = model if batch == 1 else f"{model} (batch {batch})"
+        point = lines[f"workload:{label}"]
+        x, y = point.get_xdata()[0], point.get_ydata()[0]
+        assert x == pytest.approx(profile.arithmetic_intensity.m_as("flop/byte"))
+        assert y == pytest.approx(profile.flop_count / profile.latency_s / 1e12)
+        assert ("compute" if x >= ridge else "memory") == profile.bottleneck
+        assert point.get_label() == f"{label} ({profile.bottleneck}-bound)"
+        assert point.get_marker() == ("o" if profile.bottleneck == "compute" else "s")
+        seen.add(profile.bottleneck)
+    assert seen == {"compute", "memory"}  # the test exercises both sides of the ridge
+
+
+def test_intensity_workloads_sit_on_the_roof():
+    figure = plot_roofline(
+        "H100", {"attention": Q_(10, "flop/byte"), "GEMM": Q_(1000, "flop/byte")}, efficiency=1.0
+    )
+    lines = _lines(figure)
+    attention, gemm = lines["workload:attention"], lines["workload:GEMM"]
+    assert attention.get_ydata()[0] == pytest.approx(33.5)  # 3.35 TB/s * 10 FLOP/B
+    assert gemm.get_ydata()[0] == pytest.approx(989.4)
+    assert attention.get_label() == "attention (memory-bound)"
+    assert gemm.get_label() == "GEMM (compute-bound)"
+
+
+def test_roofline_units_scale_to_the_part_and_bad_input_is_named():
+    figure = plot_roofline("STM32F4", precision="fp32", efficiency=1.0)
+    assert figure.axes[0].get_ylabel().startswith("Throughput [")
+    assert figure.axes[0].get_ylabel() != "Throughput [TFLOP/s]"
+    with pytest.raises(UnknownNameError, match="H100"):
+        plot_roofline("H10")
+    with pytest.raises(KeyError, match="fp64"):
+        plot_roofline("H100", precision="fp64")
+
+
+class _StandInLedger:
+    """The shape of mlsysim.sim.Ledger that plot_ledger relies on: to_dict()."""
+
+    def to_dict(self):
+        return {
+            "performance": {"latency": Q_(4.2, "ms"), "throughput": Q_(1234.5, "sample/s")},
+            "sustainability": {"energy": Q_(0.0312, "J"), "carbon": Q_(1.5, "kgCO2e")},
+            "fit": {"fits": True, "note": "weights in HBM", "budget": None},
+        }
+
+
+def test_ledger_scorecard_lists_every_field_formatted():
+    figure = plot_ledger(_StandInLedger())
+    table = next(t for t in figure.axes[0].tables if t.get_gid() == "scorecard")
+    cells = table.get_celld()
+    rows = 1 + max(r for r, _ in cells)
+    text = [[cells[r, c].get_text().get_text() for c in range(3)] for r in range(rows)]
+    assert text == [
+        ["Section", "Metric", "Value"],
+        ["performance", "latency", "4.20 ms"],
+        ["", "throughput", "1230 samples/s"],
+        ["sustainability", "energy", "0.0312 J"],
+        ["", "carbon", "1.50 kg CO₂e"],
+        ["fit", "fits", "yes"],
+        ["", "note", "weights in HBM"],
+        ["", "budget", "—"],
+    ]
+    assert figure.axes[0].get_title() == "_StandInLedger scorecard"
+
+
+def test_ledger_cells_and_bad_ledgers():
+    assert ledger_cell(float("nan")) == "NaN"
+    assert ledger_cell(np.bool_(False)) == "no"
+    assert ledger_cell(7) == "7"
+    with pytest.raises(TypeError, match="to_dict"):
+        plot_ledger(42)
+
+
+SWEEP = [
+    {"model": "A", "batch_size": 8, "latency_s": 0.004},
+    {"model": "A", "batch_size": 1, "latency_s": 0.001},
+    {"model": "B", "batch_size": 1, "latency_s": 0.002},
+    {"model": "B", "batch_size": 8, "latency_s": 0.010},
+    {"model": "A", "batch_size": 4, "latency_s": 0.002},
+]
+
+
+def test_sweep_draws_one_sorted_series_per_hue_with_units():
+    figure = plot_sweep(SWEEP, "batch_size", "latency_s", "model", y_unit="ms", logx=True)
+    lines = _lines(figure)
+    assert list(lines) == ["series:A", "series:B"]
+    assert list(lines["series:A"].get_xdata()) == [1, 4, 8]
+    assert list(lines["series:A"].get_ydata()) == pytest.approx([1.0, 2.0, 4.0])
+    assert list(lines["series:B"].get_ydata()) == pytest.approx([2.0, 10.0])
+    axes = figure.axes[0]
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("Batch size", "Latency [ms]")
+    assert axes.get_xscale() == "log" and axes.get_yscale() == "linear"
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["A", "B"]
+
+
+def test_sweep_reads_quantities_dataframes_and_engine_tables():
+    records = [{"n": i, "bw": Q_(i * 1.5, "TB/s")} for i in (1, 2, 3)]
+    figure = plot_sweep(records, "n", "bw", y_unit="GB/s")
+    (line,) = figure.axes[0].get_lines()
+    assert list(line.get_ydata()) == pytest.approx([1500, 3000, 4500])
+    assert figure.axes[0].get_ylabel() == "Bw [GB/s]"
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame(SWEEP)
+    assert table_records(frame) == SWEEP
+    from mlsysim import Engine
+
+    table = Engine.sweep(["ResNet50"], ["H100"], batch_sizes=[1, 8])
+    figure = plot_sweep(table, "batch_size", "throughput_per_s", "hardware")
+    (line,) = figure.axes[0].get_lines()
+    assert list(line.get_ydata()) == pytest.approx([r["throughput_per_s"] for r in table])
+    assert figure.axes[0].get_ylabel() == "Throughput [1/s]"
+
+
+def test_sweep_bad_columns_are_named():
+    with pytest.raises(UnknownNameError, match="Did you mean 'latency_s'"):
+        plot_sweep(SWEEP, "batch_size", "latency")
+    with pytest.raises(TypeError, match="column 'model' must be numeric"):
+        plot_sweep(SWEEP, "model", "latency_s")
+    with pytest.raises(FormatError, match="no known unit"):
+        plot_sweep(SWEEP, "batch_size", "latency_s", x_unit="ms")
+    with pytest.raises(TypeError, match="table of records"):
+        plot_sweep([1, 2], "a", "b")
+
+
+def test_figures_are_deterministic(tmp_path):
+    first = save_figure(plot_roofline("H100", ["ResNet50"]), tmp_path / "a.svg").read_bytes()
+    second = save_figure(plot_roofline("H100", ["ResNet50"]), tmp_path / "b.svg").read_bytes()
+    assert first == second
+    assert b"<dc:date>" not in first
+    pdf_a = save_figure(plot_sweep(SWEEP, "batch_size", "latency_s", "model"), tmp_path / "a.pdf")
+    pdf_b = save_figure(plot_sweep(SWEEP, "batch_size", "latency_s", "model"), tmp_path / "b.pdf")
+    assert pdf_a.read_bytes() == pdf_b.read_bytes()
+    assert b"CreationDate" not in pdf_a.read_bytes()
