@@ -1,0 +1,377 @@
+"""The sourced catalogs: published specs round-trip, access and errors, provenance, and
+validation of broken YAML (each error names file, entry and field)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from mlsysim.core import catalog_loader
+from mlsysim.core.catalogs import (
+    Datacenters,
+    Grids,
+    Hardware,
+    Models,
+    load_hardware,
+    load_models,
+)
+from mlsysim.core.units import ureg
+from mlsysim.errors import CatalogError, UnknownNameError
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    """Parsed-YAML cache in tmp so tests never share state with a user's cache."""
+    monkeypatch.setenv("MLSYSIM_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def approx_q(actual, expected: str, rel: float = 1e-9) -> bool:
+    """``actual`` equals the published "<number> <unit>" to ``rel``."""
+    number, unit = expected.split(" ", 1)
+    return actual.m_as(unit) == pytest.approx(float(number), rel=rel)
+
+
+# ----------------------------------------------------------------------------- round-trips
+@pytest.mark.parametrize(
+    ("precision", "published"),
+    [
+        ("bf16", "989.4 TFLOP/s"),
+        ("fp16", "989.4 TFLOP/s"),
+        ("tf32", "494.7 TFLOP/s"),
+        ("fp32", "66.9 TFLOP/s"),
+        ("fp8", "1978.9 TFLOP/s"),
+        ("int8", "1978.9 TFLOP/s"),
+    ],
+)
+def test_h100_sxm_dense_peaks_round_trip(precision, published):
+    assert approx_q(Hardware.H100.peak_flops[precision], published)
+
+
+def test_h100_bf16_is_989_4e12_flop_per_second_in_si():
+    assert Hardware.H100.peak_flops["bf16"].m_as("flop/s") == pytest.approx(989.4e12)
+    assert Hardware.H100.si["peak_flops.bf16"] == pytest.approx(989.4e12)
+    assert Hardware.H100.si["memory_bandwidth"] == pytest.approx(3.35e12)  # byte/s
+    assert Hardware.H100.si["memory_capacity"] == pytest.approx(80e9)  # byte
+
+
+def test_a100_80gb_sxm_datasheet_round_trips():
+    a100 = Hardware.A100
+    assert a100.memory_bandwidth.m_as("TB/s") == pytest.approx(2.039)
+    assert a100.memory_capacity.m_as("byte") == pytest.approx(80e9)
+    assert a100.tdp.m_as("W") == pytest.approx(400)
+    assert a100.interconnect_bandwidth.m_as("GB/s") == pytest.approx(600)
+    assert a100.peak_flops["bf16"].m_as("TFLOP/s") == pytest.approx(312)
+    assert a100.peak_flops["tf32"].m_as("TFLOP/s") == pytest.approx(156)
+    assert a100.peak_flops["fp32"].m_as("TFLOP/s") == pytest.approx(19.5)
+    assert Hardware.A100_40GB.memory_bandwidth.m_as("TB/s") == pytest.approx(1.555)
+
+
+def test_gb_and_gib_stay_distinct():
+    """A100: 80 GB = 80e9 bytes; TPU v4: 32 GiB = 32 * 2**30 bytes (7.4 % more than 32 GB)."""
+    assert Hardware.A100.memory_capacity.m_as("byte") == 80_000_000_000
+    assert Hardware.TPUv4.memory_capacity.m_as("byte") == 32 * 2**30
+    assert Hardware.TPUv4.memory_capacity.m_as("GB") == pytest.approx(34.359738368)
+
+
+def test_mcu_sleep_power_is_micro_watts():
+    assert Hardware.nRF52840.sleep_power.m_as("uW") == pytest.approx(4.5)  # 3 V x 1.5 uA
+    assert Hardware.ESP32_S3.memory_capacity.m_as("byte") == 512 * 1024
+
+
+def test_llama2_7b_has_its_real_parameter_count():
+    assert Models.Llama2_7B.params.m_as("param") == pytest.approx(6.74e9)
+    assert Models.Llama2_70B.params.m_as("param") == pytest.approx(68.98e9)
+    assert Models.GPT3_175B.params.m_as("param") == pytest.approx(175e9)
+
+
+def test_llm_flops_per_token_is_derived_from_arch():
+    """2N + 2·n_layers·context·d_model = 2·6.74e9 + 2·32·4096·4096 = 14,553,741,824 FLOP."""
+    assert Models.Llama2_7B.flops_per_sample.m_as("flop") == pytest.approx(14_553_741_824)
+    assert Models.Llama2_7B.provenance["flops_per_sample"].kind == "derived"
+    assert Models.Llama2_7B.arch.head_dim == 128
+    assert Models.Llama2_70B.arch.n_kv_heads == 8
+
+
+def test_mac_counts_convert_at_two_flops_per_mac():
+    assert Models.ResNet50.flops_per_sample.m_as("GFLOP") == pytest.approx(8.18)  # 4.09 GMAC
+    assert Models.MobileNetV2.flops_per_sample.m_as("GFLOP") == pytest.approx(0.6)  # 300 MMAC
+
+
+def test_grids_and_datacenters_hold_their_published_values():
+    assert Grids.Poland.carbon_intensity.m_as("gCO2e/kWh") == pytest.approx(662)
+    assert Grids.France.carbon_intensity.m_as("gCO2e/kWh") == pytest.approx(56)
+    assert Grids.Quebec.carbon_intensity < Grids.Norway.carbon_intensity
+    assert Grids.Iceland.electricity_price is None
+    assert Datacenters.Hyperscale.pue.m_as("") == pytest.approx(1.10)
+    assert Datacenters.Enterprise.pue.m_as("") == pytest.approx(1.58)
+
+
+def test_catalogs_cover_what_the_issue_asks_for():
+    hardware = {
+        "V100", "A100_40GB", "A100", "H100", "H100_PCIe", "H200", "B200", "MI300X", "TPUv4",
+        "TPUv5e", "TPUv5p", "JetsonOrinNano", "JetsonAGXOrin", "Coral", "A17Pro",
+        "Snapdragon8Gen3", "ESP32_S3", "nRF52840", "STM32F4", "STM32H7", "EPYC9654",
+    }  # fmt: skip
+    models = {
+        "ResNet50", "MobileNetV2", "BERTBase", "BERTLarge", "GPT2_XL", "GPT3_175B", "Llama2_7B",
+        "Llama2_13B", "Llama2_70B", "Llama3_8B", "Llama3_70B", "Llama3_405B", "KWS", "VWW",
+        "YOLOv8n",
+    }  # fmt: skip
+    grids = {"Quebec", "Norway", "France", "Sweden", "US", "California", "Germany", "Poland",
+             "India", "China", "Iowa"}  # fmt: skip
+    assert hardware <= set(Hardware.names())
+    assert models <= set(Models.names())
+    assert grids <= set(Grids.names()) and len(Grids) >= 15
+    assert {"Hyperscale", "Enterprise"} <= set(Datacenters.names())
+    assert {h.category for h in Hardware} == {"cloud", "edge", "mobile", "tiny", "cpu"}
+
+
+# ----------------------------------------------------------------------------- access
+def test_attribute_and_item_access_return_the_same_entry():
+    assert Hardware.H100 is Hardware["H100"]
+    assert Models.Llama2_7B is Models["Llama2_7B"]
+    assert Grids.Quebec.name == "Quebec"
+    assert "H100" in Hardware and "H10" not in Hardware
+    assert Hardware.H100 in Hardware
+    assert [entry.name for entry in Datacenters] == Datacenters.names()
+
+
+def test_dir_lists_entry_names_for_tab_completion():
+    names = dir(Hardware)
+    assert {"H100", "A100_40GB", "ESP32_S3", "names"} <= set(names)
+    assert "Llama3_405B" in dir(Models)
+
+
+def test_unknown_name_lists_the_closest_names():
+    with pytest.raises(UnknownNameError) as excinfo:
+        Hardware["H10"]
+    assert str(excinfo.value).startswith(
+        "unknown hardware 'H10'. Did you mean 'H100', 'V100', 'H200'? Valid: A100, A100_40GB,"
+    )
+    assert isinstance(excinfo.value, KeyError)
+
+
+def test_unknown_attribute_is_also_an_attribute_error():
+    with pytest.raises(UnknownNameError, match="Did you mean 'Llama2_7B'"):
+        Models.Llama2_7b  # noqa: B018
+    assert not hasattr(Grids, "Atlantis")
+
+
+def test_unknown_precision_lists_the_precisions_that_part_has():
+    with pytest.raises(UnknownNameError) as excinfo:
+        Hardware.TPUv4.peak_flops["fp4"]
+    assert str(excinfo.value) == "unknown TPUv4 precision 'fp4'. Valid: bf16, int8."
+
+
+# ----------------------------------------------------------------------------- provenance
+def _numeric_fields(entry) -> dict[str, object]:
+    fields = {}
+    for key in (
+        "memory_bandwidth", "memory_capacity", "tdp", "idle_power", "interconnect_bandwidth",
+        "unit_cost", "sleep_power", "mttf", "embodied_carbon", "lifetime", "params",
+        "flops_per_sample", "carbon_intensity", "electricity_price", "water_intensity", "pue",
+    ):  # fmt: skip
+        if getattr(entry, key, None) is not None:
+            fields[key] = getattr(entry, key)
+    for precision, value in getattr(entry, "peak_flops", {}).items():
+        fields[f"peak_flops.{precision}"] = value
+    if getattr(entry, "arch", None) is not None:
+        for key in ("n_layers", "d_model", "n_heads", "n_kv_heads", "d_ff", "vocab_size",
+                    "context_length"):  # fmt: skip
+            fields[f"arch.{key}"] = getattr(entry.arch, key)
+    return fields
+
+
+@pytest.mark.parametrize("catalog", [Hardware, Models, Grids, Datacenters], ids=repr)
+def test_every_numeric_field_has_a_dated_source(catalog):
+    for entry in catalog:
+        for key in _numeric_fields(entry):
+            source = entry.provenance[key]
+            assert source.title and source.url and source.date, (entry.name, key)
+            if source.is_assumption:
+                assert source.note, (entry.name, key)
+
+
+def test_assumptions_are_labelled_and_datasheet_values_are_not():
+    assert not Hardware.H100.provenance["peak_flops.bf16"].is_assumption
+    mcu = Hardware.ESP32_S3.provenance["peak_flops.fp32"]
+    assert mcu.is_assumption and "240 MHz" in mcu.note and "espressif" in mcu.url
+    assert Hardware.A100.provenance["unit_cost"].is_assumption
+
+
+# ----------------------------------------------------------------------------- laziness
+def test_importing_catalogs_reads_no_yaml_until_first_access():
+    code = textwrap.dedent(
+        """
+        import sys
+        import mlsysim.core.catalogs as c
+        assert not c.Hardware.loaded and not c.Models.loaded
+        assert "yaml" not in sys.modules and "pint" not in sys.modules
+        c.Hardware.H100
+        assert c.Hardware.loaded and not c.Models.loaded
+        print("ok")
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_a_new_catalog_reads_its_file_on_first_access(tmp_path):
+    path = write(tmp_path, HARDWARE_OK)
+    catalog = load_hardware(path)
+    assert not catalog.loaded
+    assert catalog.Toy.tdp.m_as("W") == pytest.approx(5)
+    assert catalog.loaded
+
+
+def test_editing_a_file_is_never_served_from_the_parse_cache(tmp_path):
+    path = write(tmp_path, HARDWARE_OK)
+    assert load_hardware(path).Toy.tdp.m_as("W") == pytest.approx(5)
+    path.write_text(HARDWARE_OK.replace("tdp: {value: 5 W", "tdp: {value: 6 W"))
+    assert load_hardware(path).Toy.tdp.m_as("W") == pytest.approx(6)
+
+
+def test_known_unit_spellings_agree_with_pint():
+    for expected, spellings in catalog_loader.KNOWN_UNITS.items():
+        _, want = ureg.get_root_units(expected)
+        for spelling in spellings:
+            assert ureg.get_root_units(spelling)[1] == want, (spelling, expected)
+
+
+# ----------------------------------------------------------------------------- broken YAML
+HARDWARE_OK = """\
+reviewed: 2026-11-28
+sources:
+  toy-sheet: {title: Toy datasheet, url: https://example.org/toy.pdf, date: 2024-01}
+entries:
+  Toy:
+    display_name: Toy accelerator
+    category: edge
+    peak_flops:
+      int8: {value: 4 TFLOP/s, source: toy-sheet}
+    memory_bandwidth: {value: 10 GB/s, source: toy-sheet}
+    memory_capacity: {value: 1 GB, source: toy-sheet}
+    tdp: {value: 5 W, source: toy-sheet}
+"""
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "hardware.yaml"
+    path.write_text(text)
+    return path
+
+
+def load_error(tmp_path, text: str, loader=load_hardware) -> str:
+    with pytest.raises(CatalogError) as excinfo:
+        loader(write(tmp_path, text)).names()
+    return str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("broken", "entry", "field", "why"),
+    [
+        (  # no source at all
+            HARDWARE_OK.replace("tdp: {value: 5 W, source: toy-sheet}", "tdp: {value: 5 W}"),
+            "Toy", "tdp", "no source",
+        ),
+        (  # a source key that the sources table does not define
+            HARDWARE_OK.replace("tdp: {value: 5 W, source: toy-sheet}",
+                                "tdp: {value: 5 W, source: toy-shet}"),
+            "Toy", "tdp", "unknown source 'toy-shet' (did you mean 'toy-sheet'?)",
+        ),
+        (  # bandwidth in GB: a capacity, not a rate
+            HARDWARE_OK.replace("10 GB/s", "10 GB"),
+            "Toy", "memory_bandwidth", "wrong unit 'GB': expected units of byte/s",
+        ),
+        (  # a parameter count is not a byte count even though pint calls both dimensionless
+            HARDWARE_OK.replace("1 GB,", "1 param,"),
+            "Toy", "memory_capacity", "wrong unit 'param': expected units of byte",
+        ),
+        (  # a unit pint does not know
+            HARDWARE_OK.replace("5 W", "5 Wats"),
+            "Toy", "tdp", "unknown unit 'Wats'",
+        ),
+        (  # a required field left out
+            HARDWARE_OK.replace("    tdp: {value: 5 W, source: toy-sheet}\n", ""),
+            "Toy", "tdp", "missing required field",
+        ),
+        (  # a typo in a field name is not silently ignored
+            HARDWARE_OK.replace("memory_bandwidth:", "memory_bandwith:"),
+            "Toy", "memory_bandwith", "unknown field",
+        ),
+        (  # a sparse-only or invented precision
+            HARDWARE_OK.replace("int8:", "int4:"),
+            "Toy", "peak_flops.int4", "precision not in",
+        ),
+        (  # an assumption must say why
+            HARDWARE_OK.replace("tdp: {value: 5 W, source: toy-sheet}",
+                                "tdp: {value: 5 W, source: assumption}"),
+            "Toy", "tdp", "needs a 'note'",
+        ),
+        (  # a number that is not one
+            HARDWARE_OK.replace("5 W", "five W"),
+            "Toy", "tdp", "cannot read a number",
+        ),
+    ],
+    ids=["missing-source", "unknown-source", "wrong-unit", "count-for-bytes", "unknown-unit",
+         "missing-field", "unknown-field", "unknown-precision", "bare-assumption", "not-a-number"],
+)  # fmt: skip
+def test_broken_hardware_yaml_names_file_entry_and_field(tmp_path, broken, entry, field, why):
+    message = load_error(tmp_path, broken)
+    assert str(tmp_path / "hardware.yaml") in message
+    assert f"entry {entry!r}, field {field!r}" in message
+    assert why in message
+
+
+def test_malformed_yaml_names_the_file_and_line(tmp_path):
+    message = load_error(tmp_path, HARDWARE_OK.replace("category: edge", "category: [edge"))
+    assert message.startswith(f"{tmp_path / 'hardware.yaml'}: entry '<file>', field '<yaml>'")
+    assert "malformed YAML at line" in message
+
+
+def test_a_source_without_a_date_is_rejected(tmp_path):
+    message = load_error(tmp_path, HARDWARE_OK.replace(", date: 2024-01}", "}"))
+    assert "entry 'sources.toy-sheet', field 'date'" in message
+
+
+MODEL_OK = """\
+reviewed: 2026-11-28
+sources:
+  paper: {title: Toy LM paper, url: https://example.org/lm, date: 2024-01}
+  kaplan: {title: Kaplan 2020, url: https://arxiv.org/abs/2001.08361, date: 2020-01, kind: derived}
+entries:
+  ToyLM:
+    display_name: Toy LM
+    kind: transformer
+    params: {value: 6.74e9 param, source: paper}
+    flops_per_sample: {derived: transformer_forward, source: kaplan}
+    arch: {source: paper, n_layers: 32, d_model: 4096, n_heads: 32, n_kv_heads: 32, d_ff: 11008,
+           vocab_size: 32000, context_length: 4096, gated_ffn: true, tied_embeddings: false}
+"""
+
+
+def test_a_valid_toy_transformer_derives_its_flops(tmp_path):
+    path = tmp_path / "models.yaml"
+    path.write_text(MODEL_OK)
+    assert load_models(path).ToyLM.flops_per_sample.m_as("flop") == pytest.approx(14_553_741_824)
+
+
+def test_params_that_disagree_with_the_arch_are_rejected(tmp_path):
+    path = tmp_path / "models.yaml"
+    path.write_text(MODEL_OK.replace("6.74e9 param", "7e9 param"))
+    with pytest.raises(CatalogError, match=r"entry 'ToyLM', field 'params': 7e\+09 disagrees"):
+        load_models(path).names()
+
+
+def test_a_typed_transformer_flop_count_is_rejected(tmp_path):
+    path = tmp_path / "models.yaml"
+    path.write_text(
+        MODEL_OK.replace(
+            "{derived: transformer_forward, source: kaplan}", "{value: 14 GFLOP, source: paper}"
+        )
+    )
+    with pytest.raises(CatalogError, match="entry 'ToyLM', field 'flops_per_sample': derive it"):
+        load_models(path).names()
