@@ -160,11 +160,12 @@ def chapters_to_check(book_dir: Path, env: Mapping[str, str]) -> list[Path] | No
 
 
 def run_check(args: list[str]) -> int:
-    """Run ``mlsysim check ARGS`` in this process; return its exit code."""
-    from mlsysim.cli import build_app
+    """Run ``mlsysim check ARGS`` in this process (the very command ``mlsysim check`` is); return
+    its exit code."""
+    from invariants.cli import standalone_app
 
     try:
-        build_app()(args=["check", *args], prog_name="mlsysim")
+        standalone_app()(args, prog_name="mlsysim check")
     except SystemExit as exc:
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or 0

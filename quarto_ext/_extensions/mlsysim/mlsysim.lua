@@ -261,18 +261,21 @@ local function describe_golden(path, golden)
   local status = text_or_nil(golden.status) or "?"
   local message = text_or_nil(golden.message)
   if message == nil or message == "" then
-    message = key .. " " .. status:gsub("_", " ")
+    message = (status:gsub("_", " "))
   end
+  -- The checker's messages usually say "old → new" already; add it when they do not.
   local old, new = text_or_nil(golden.old), text_or_nil(golden.new)
   local change = ""
-  if old and new then
-    change = " (" .. old .. " → " .. new .. ")"
-  elseif new then
-    change = " (new value " .. new .. ")"
-  elseif old then
-    change = " (was " .. old .. ")"
+  if not message:find("→", 1, true) then
+    if old and new then
+      change = " (" .. old .. " → " .. new .. ")"
+    elseif new then
+      change = " (new value " .. new .. ")"
+    elseif old then
+      change = " (was " .. old .. ")"
+    end
   end
-  return where(path, golden.line) .. ": " .. message .. change
+  return where(path, golden.line) .. ": " .. key .. ": " .. message .. change
 end
 
 local function describe_error(path, err)
