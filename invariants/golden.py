@@ -328,21 +328,29 @@ def _check_entry(path: Path, kind: str, key: Any, entry: Any, fields: tuple[str,
             raise GoldenFileError(path, f"{where}: {tol} must be a number or null")
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to a temp file beside ``path`` and ``os.replace`` it into place."""
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temp file beside ``path``, fsync, ``os.replace`` it into place (the
+    file keeps its mode). On failure the old file is untouched and no temp file is left."""
     tmp_name = None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp_name, _file_mode(path))
         os.replace(tmp_name, path)
-    except OSError as exc:
+    except BaseException:
         if tmp_name is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
+        raise
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    try:
+        write_atomic(path, text.encode("utf-8"))
+    except OSError as exc:
         raise GoldenFileError(path, f"cannot write the golden file: {_reason(exc)}") from exc
 
 

@@ -1,0 +1,290 @@
+"""Report writers: chapter status and exit codes, the JSON schema, JUnit XML and the console."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+from rich.console import Console
+
+from invariants.model import (
+    ChapterRun,
+    CheckOutcome,
+    ExecutionError,
+    GoldenFinding,
+)
+from invariants.protocol import CheckRecord, PublishedValue
+from invariants.report import REPORT_SCHEMA, BookReport, ChapterReport
+
+BOOK = Path("/books/mlsys")
+
+
+def check(message, passed, line, name=None, cell="kv", **values):
+    record = CheckRecord(
+        kind="check", message=message, passed=passed, file="cell", line=2, name=name,
+        values={k: PublishedValue(*v) for k, v in values.items()},
+    )  # fmt: skip
+    return CheckOutcome(record=record, line=line, cell=cell)
+
+
+RIDGE_OK = check("H100 decode is memory-bound", True, 57, cell="ridge-point",
+                 ridge=(295.2, "flop / byte", "295 FLOP/byte"))  # fmt: skip
+KV_FAILS = check("KV cache fits in 80 GB", False, 61, name="kv-fits",
+                 kv=(96.0, "gigabyte", "96 GB"), hbm=(80.0, "gigabyte", "80 GB"))  # fmt: skip
+SHIFT = GoldenFinding(
+    key="ridge_str", kind="inline", status="shifted", old="295 FLOP/byte", new="312 FLOP/byte",
+    rel_change=0.0576, line=88,
+    message="published text changed: 295 FLOP/byte → 312 FLOP/byte (+5.76%)",
+)  # fmt: skip
+SAME = GoldenFinding(key="n_gpus", kind="inline", status="ok", old="8", new="8", line=90)
+NEW = GoldenFinding(key="energy_str", kind="inline", status="new", new="3 kWh", line=95,
+                    message="new since the snapshot (run with --update to record it)")  # fmt: skip
+BOOM = ExecutionError(
+    kind="exception", message="ZeroDivisionError: division by zero", line=40, cell="load",
+    traceback="\x1b[31mTraceback\x1b[0m (most recent call last):\n  Cell In[3], line 2\n"
+    "ZeroDivisionError: division by zero",
+)  # fmt: skip
+
+
+def chapter(name, *, checks=(), findings=(), errors=(), cells=3, seconds=0.5, cached=False):
+    run = ChapterRun(chapter=BOOK / name, cells_run=cells, checks=checks, errors=errors,
+                     duration_s=seconds)  # fmt: skip
+    return ChapterReport(path=name, run=run, findings=findings, cached=cached)
+
+
+def sample(strict=False):
+    return BookReport(
+        book=BOOK,
+        chapters=[
+            chapter("chapters/01_intro.qmd", cells=2, seconds=0.2, cached=True),
+            chapter("chapters/03_hardware.qmd", checks=(RIDGE_OK, KV_FAILS),
+                    findings=[SHIFT, SAME, NEW], cells=6, seconds=1.84),
+            chapter("chapters/05_training.qmd", errors=(BOOM,)),
+        ],
+        strict=strict,
+    )  # fmt: skip
+
+
+HARDWARE_FAILURES = [
+    "chapters/03_hardware.qmd:61: check failed [kv-fits]: KV cache fits in 80 GB",
+    "    kv = 96 GB (96.0 gigabyte)",
+    "    hbm = 80 GB (80.0 gigabyte)",
+    "    in cell kv",
+    "chapters/03_hardware.qmd:88: shifted: inline `{python} ridge_str`",
+    "    published text changed: 295 FLOP/byte → 312 FLOP/byte (+5.76%)",
+]
+
+
+# --- status and exit code -------------------------------------------------------------------
+
+
+def test_status_and_exit_code_follow_the_worst_chapter():
+    report = sample()
+    assert [c.status for c in report.chapters] == ["passed", "failed", "error"]
+    assert report.exit_code == 2
+    assert BookReport(BOOK, report.chapters[:2]).exit_code == 1
+    assert BookReport(BOOK, report.chapters[:1]).exit_code == 0
+    assert BookReport(BOOK, []).exit_code == 0
+
+
+def test_failed_check_alone_fails_and_a_golden_record_never_does():
+    golden_record = CheckRecord(
+        kind="golden",
+        message="g",
+        passed=True,
+        file="c",
+        line=1,
+        name="g",
+        golden={"magnitude": 1.0, "unit": None, "text": "1"},
+    )
+    ok = chapter("a.qmd", checks=(CheckOutcome(golden_record, 3, None),))
+    assert ok.status == "passed"
+    assert chapter("b.qmd", checks=(KV_FAILS,)).status == "failed"
+
+
+@pytest.mark.parametrize("status", ["shifted", "out_of_tolerance", "unit_error"])
+def test_failing_golden_statuses_fail_the_chapter(status):
+    finding = GoldenFinding(key="k", kind="golden", status=status)
+    assert chapter("a.qmd", findings=[finding]).status == "failed"
+
+
+@pytest.mark.parametrize("status", ["new", "missing"])
+def test_new_and_missing_fail_only_under_strict(status):
+    finding = GoldenFinding(key="k", kind="inline", status=status)
+    assert BookReport(BOOK, [chapter("a.qmd", findings=[finding])]).exit_code == 0
+    assert BookReport(BOOK, [chapter("a.qmd", findings=[finding])], strict=True).exit_code == 1
+
+
+def test_update_findings_never_fail_even_under_strict():
+    written = [GoldenFinding(key=k, kind="inline", status=s)
+               for k, s in (("a", "new"), ("b", "updated"), ("c", "removed"))]  # fmt: skip
+    report = chapter("a.qmd", findings=written)
+    report.updated = True
+    assert BookReport(BOOK, [report], strict=True).exit_code == 0
+
+
+def test_a_chapter_without_a_run_or_with_checker_errors_is_an_error():
+    reader = ExecutionError(kind="reader", message="ch.qmd:3: unclosed ```{python} fence", line=3)
+    assert ChapterReport(path="ch.qmd", run=None).status == "error"
+    assert ChapterReport(path="ch.qmd", run=ChapterRun(BOOK / "ch.qmd", 0),
+                         errors=[reader]).status == "error"  # fmt: skip
+
+
+def test_summary_counts():
+    assert sample().summary == {
+        "chapters": 3, "cells": 11, "checks_passed": 1, "checks_failed": 1, "shifts": 1,
+        "new": 1, "missing": 0, "errors": 1, "cached": 1,
+    }  # fmt: skip
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+def test_json_report_matches_the_shared_schema_exactly():
+    data = sample().to_json()
+    jsonschema.validate(data, REPORT_SCHEMA)
+    head = ("schema", "version", "generated_by", "book", "ok", "exit_code")
+    assert {k: data[k] for k in head} == {
+        "schema": "mlsysim-invariants-report", "version": 1, "generated_by": "mlsysim 0.1.0",
+        "book": "/books/mlsys", "ok": False, "exit_code": 2,
+    }  # fmt: skip
+    hardware = data["chapters"][1]
+    assert hardware == {
+        "path": "chapters/03_hardware.qmd", "status": "failed", "cached": False,
+        "duration_s": 1.84, "cells": 6,
+        "checks": [
+            {"kind": "check", "name": None, "message": "H100 decode is memory-bound",
+             "passed": True, "line": 57, "cell": "ridge-point",
+             "values": {"ridge": {"magnitude": 295.2, "unit": "flop / byte",
+                                  "text": "295 FLOP/byte"}}},
+            {"kind": "check", "name": "kv-fits", "message": "KV cache fits in 80 GB",
+             "passed": False, "line": 61, "cell": "kv",
+             "values": {"kv": {"magnitude": 96.0, "unit": "gigabyte", "text": "96 GB"},
+                        "hbm": {"magnitude": 80.0, "unit": "gigabyte", "text": "80 GB"}}},
+        ],
+        "golden": [
+            {"key": "ridge_str", "kind": "inline", "status": "shifted", "old": "295 FLOP/byte",
+             "new": "312 FLOP/byte", "rel_change": 0.0576, "line": 88,
+             "message": "published text changed: 295 FLOP/byte → 312 FLOP/byte (+5.76%)"},
+            {"key": "n_gpus", "kind": "inline", "status": "ok", "old": "8", "new": "8",
+             "rel_change": None, "line": 90, "message": ""},
+            {"key": "energy_str", "kind": "inline", "status": "new", "old": None,
+             "new": "3 kWh", "rel_change": None, "line": 95,
+             "message": "new since the snapshot (run with --update to record it)"},
+        ],
+        "errors": [],
+    }  # fmt: skip
+    assert data["chapters"][2]["errors"] == [{
+        "kind": "exception", "message": "ZeroDivisionError: division by zero", "line": 40,
+        "cell": "load", "traceback": "Traceback (most recent call last):\n  Cell In[3], line 2\n"
+        "ZeroDivisionError: division by zero",
+    }]  # fmt: skip
+
+
+def test_schema_rejects_a_report_missing_a_summary_key():
+    data = sample().to_json()
+    del data["summary"]["shifts"]
+    with pytest.raises(jsonschema.ValidationError, match="'shifts' is a required property"):
+        jsonschema.validate(data, REPORT_SCHEMA)
+
+
+def test_write_json_is_the_json_and_leaves_no_temp_file(tmp_path):
+    target = tmp_path / ".invariants" / "report.json"
+    target.parent.mkdir()
+    target.write_text("old")
+    sample().write_json(target)
+    assert json.loads(target.read_text(encoding="utf-8")) == sample().to_json()
+    assert "→" in target.read_text(encoding="utf-8")  # UTF-8, not \\u escapes
+    assert [p.name for p in target.parent.iterdir()] == ["report.json"]
+
+
+# --- JUnit ----------------------------------------------------------------------------------
+
+
+def test_junit_has_one_testcase_per_chapter_with_qmd_lines(tmp_path):
+    target = tmp_path / "junit.xml"
+    sample().write_junit(target)
+    root = ET.parse(target).getroot()
+    assert root.tag == "testsuites"
+    (suite,) = root
+    assert {k: suite.get(k) for k in ("name", "tests", "failures", "errors", "time")} == {
+        "name": "mlsys", "tests": "3", "failures": "1", "errors": "1", "time": "2.540",
+    }  # fmt: skip
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == [
+        "chapters/01_intro.qmd", "chapters/03_hardware.qmd", "chapters/05_training.qmd",
+    ]  # fmt: skip
+    assert [c.get("time") for c in cases] == ["0.200", "1.840", "0.500"]
+    intro, hardware, training = cases
+    assert [child.tag for child in intro] == ["system-out"]
+    (failure,) = hardware.findall("failure")
+    assert failure.get("message") == (
+        "chapters/03_hardware.qmd:61: check failed [kv-fits]: KV cache fits in 80 GB"
+    )
+    assert failure.text.splitlines() == HARDWARE_FAILURES
+    (error,) = training.findall("error")
+    assert error.get("message") == (
+        "chapters/05_training.qmd:40: exception in cell load: ZeroDivisionError: division by zero"
+    )
+    assert "\x1b" not in error.text
+    assert error.text.endswith("    ZeroDivisionError: division by zero")
+
+
+# --- console --------------------------------------------------------------------------------
+
+
+def render(report, max_failures=5):
+    console = Console(record=True, width=120)
+    report.render_console(console, max_failures=max_failures)
+    return console.export_text()
+
+
+EXPECTED_TABLE = (Path(__file__).parent / "fixtures" / "reader" / "console_summary.txt").read_text(
+    encoding="utf-8"
+)
+
+
+def test_console_summary_table_and_first_failures_in_full():
+    lines = [line.rstrip() for line in render(sample()).splitlines()]
+    assert "\n".join(lines[:10]) + "\n" == EXPECTED_TABLE
+    assert lines[10:] == [
+        "First failures (3 of 3):",
+        *HARDWARE_FAILURES,
+        "chapters/05_training.qmd:40: exception in cell load: ZeroDivisionError: division by zero",
+        "    Traceback (most recent call last):",
+        "      Cell In[3], line 2",
+        "    ZeroDivisionError: division by zero",
+        "ERROR (exit 2): 1 check failed, 1 golden shift, 1 error.",
+    ]
+
+
+def test_console_shows_only_the_first_failures():
+    lines = render(sample(), max_failures=1).splitlines()[10:]
+    assert lines[0] == "First failures (1 of 3):"
+    assert lines[-2:] == [
+        "... and 2 more in the JSON report.",
+        "ERROR (exit 2): 1 check failed, 1 golden shift, 1 error.",
+    ]
+
+
+def test_console_verdicts_for_ok_and_strict_runs():
+    pending = BookReport(BOOK, [chapter("a.qmd", findings=[NEW, SAME])])
+    assert render(pending).splitlines()[-1] == (
+        "OK: all 1 chapters hold. Not in the snapshot: 1 new (record them with --update)."
+    )
+    strict = BookReport(BOOK, [chapter("a.qmd", findings=[NEW, SAME])], strict=True)
+    assert render(strict).splitlines()[-4:] == [
+        "First failures (1 of 1):",
+        "a.qmd:95: new: inline `{python} energy_str`",
+        "    new since the snapshot (run with --update to record it)",
+        "FAILED (exit 1): 1 new value.",
+    ]
+
+
+def test_console_does_not_interpret_markup_in_author_text():
+    bracketed = check("[bold]not markup[/bold] holds", False, 3, cell=None)
+    text = render(BookReport(BOOK, [chapter("a.qmd", checks=(bracketed,))]))
+    assert "a.qmd:3: check failed: [bold]not markup[/bold] holds" in text
