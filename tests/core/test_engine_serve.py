@@ -1,0 +1,127 @@
+"""Engine.serve: decode memory floor, TTFT, KV cache, max batch, TP all-reduce, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlsysim.core.engine import Efficiency, Engine
+
+PURE = Efficiency(1.0, 1.0, 0.0)  # the pure roofline, to isolate one effect at a time
+H100_BW = 3.35e12
+H100_NVLINK = 900e9  # catalog interconnect_bandwidth for H100 SXM
+LLAMA2_7B = {"params": 6.74e9, "layers": 32, "kv_heads": 32, "head_dim": 128, "d_model": 4096}
+LLAMA2_70B = {"params": 68.98e9, "layers": 80, "kv_heads": 8, "head_dim": 128, "d_model": 8192}
+
+
+def kv_bytes(arch, tokens, batch, bytes_per_element=2):
+    return (
+        2
+        * arch["layers"]
+        * arch["kv_heads"]
+        * arch["head_dim"]
+        * tokens
+        * batch
+        * bytes_per_element
+    )
+
+
+def test_decode_at_batch1_is_memory_bound_and_prefill_compute_bound():
+    profile = Engine.serve("Llama2_7B", "H100")
+    assert profile.decode_bottleneck == "memory"
+    assert profile.prefill_bottleneck == "compute"
+
+
+def test_tpot_never_below_memory_floor_computed_by_hand():
+    profile = Engine.serve("Llama2_7B", "H100", prompt_tokens=512, output_tokens=128)
+    context = 512 + 128 / 2  # mean context over the decode
+    floor = (2 * LLAMA2_7B["params"] + kv_bytes(LLAMA2_7B, context, 1)) / H100_BW
+    assert floor == pytest.approx(4.11403e-3, rel=1e-5)
+    assert profile.memory_floor.m_as("s") == pytest.approx(floor)
+    assert profile.tpot.m_as("s") >= floor
+    # calibrated: floor / 0.70 memory efficiency + 30 us overhead
+    assert profile.tpot.m_as("s") == pytest.approx(floor / 0.70 + 30e-6)
+
+
+def test_pure_roofline_decode_sits_exactly_on_the_floor():
+    profile = Engine.serve("Llama2_7B", "H100", efficiency=PURE)
+    assert profile.tpot_s == pytest.approx(profile.memory_floor_s, rel=1e-12)
+
+
+@pytest.mark.parametrize("batch", [1, 8, 64, 256])
+@pytest.mark.parametrize("precision", ["fp16", "fp8"])
+def test_tpot_at_least_floor_across_batches(batch, precision):
+    profile = Engine.serve("Llama3_8B", "H100", batch_size=batch, precision=precision)
+    assert profile.tpot_s >= profile.memory_floor_s
+
+
+def test_ttft_e2e_and_tokens_per_second_by_hand():
+    profile = Engine.serve(
+        "Llama2_7B", "H100", prompt_tokens=512, output_tokens=128, efficiency=PURE
+    )
+    prefill_flops = 512 * (2 * LLAMA2_7B["params"] + 2 * 32 * 4096 * (512 + 1) / 2)
+    assert profile.ttft.m_as("s") == pytest.approx(prefill_flops / 989.4e12)
+    e2e = profile.ttft_s + 127 * profile.tpot_s
+    assert profile.e2e_latency.m_as("s") == pytest.approx(e2e)
+    assert profile.tokens_per_second.m_as("1/s") == pytest.approx(128 / e2e)
+
+
+def test_kv_cache_and_max_batch_size_by_hand():
+    profile = Engine.serve("Llama2_7B", "H100", batch_size=4, prompt_tokens=512, output_tokens=128)
+    assert profile.kv_cache.m_as("byte") == kv_bytes(LLAMA2_7B, 640, 4)  # 1.342 GB
+    per_sequence = kv_bytes(LLAMA2_7B, 640, 1)  # 335.5 MB
+    assert profile.max_batch_size == int((80e9 - 2 * LLAMA2_7B["params"]) / per_sequence) == 198
+
+
+def test_llama2_70b_fp16_does_not_fit_one_a100_and_needs_no_crash():
+    profile = Engine.serve("Llama2_70B", "A100")
+    assert profile.fits is False
+    assert profile.max_batch_size == 0
+    expected = 2 * LLAMA2_70B["params"] + kv_bytes(LLAMA2_70B, 640, 1) - 80e9
+    assert profile.shortfall.m_as("byte") == pytest.approx(expected)
+    assert "does NOT fit" in profile.explain()
+
+
+def test_tensor_parallel_2_adds_the_hand_computed_ring_allreduce():
+    one = Engine.serve("Llama2_70B", "H100", precision="fp8", efficiency=PURE)
+    two = Engine.serve("Llama2_70B", "H100", precision="fp8", tensor_parallel=2, efficiency=PURE)
+    # Megatron: 2 all-reduces per layer of batch x d_model x 1 byte; ring over p=2 devices
+    # moves 2(p-1)/p = 1 x the message at the link bandwidth.
+    ring = 2 * (2 - 1) / 2 * (1 * 8192 * 1) / H100_NVLINK
+    comm = 2 * 80 * ring
+    assert two.decode_comm_s == pytest.approx(comm)
+    assert comm == pytest.approx(1.4564e-6, rel=1e-4)
+    # weights and KV split over two devices, plus the all-reduce
+    assert two.tpot_s == pytest.approx(one.tpot_s / 2 + comm)
+    prefill_ring = 2 * 80 * (512 * 8192 * 1) / H100_NVLINK
+    assert two.prefill_comm_s == pytest.approx(prefill_ring)
+    assert one.decode_comm_s == 0.0
+
+
+def test_tensor_parallel_makes_70b_fit_on_two_h100s():
+    assert Engine.serve("Llama2_70B", "H100").fits is False
+    assert Engine.serve("Llama2_70B", "H100", tensor_parallel=2).fits is True
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"batch_size": 0}, "argument 'batch_size' must be an integer >= 1, got 0"),
+        ({"prompt_tokens": -5}, "argument 'prompt_tokens' must be an integer >= 1, got -5"),
+        ({"output_tokens": 0}, "argument 'output_tokens' must be an integer >= 1, got 0"),
+        ({"tensor_parallel": 0}, "argument 'tensor_parallel' must be an integer >= 1, got 0"),
+    ],
+)
+def test_bad_serving_arguments_are_named(kwargs, message):
+    with pytest.raises(ValueError) as err:
+        Engine.serve("Llama2_7B", "H100", **kwargs)
+    assert str(err.value) == message
+
+
+def test_serving_a_cnn_is_a_clear_error():
+    with pytest.raises(ValueError, match="serve\\(\\) needs a transformer"):
+        Engine.serve("ResNet50", "H100")
+
+
+def test_tensor_parallel_without_interconnect_is_a_clear_error():
+    with pytest.raises(ValueError, match="has no sourced interconnect_bandwidth"):
+        Engine.serve("Llama2_7B", "A17Pro", precision="int8", tensor_parallel=2)

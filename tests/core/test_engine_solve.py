@@ -1,0 +1,145 @@
+"""Engine.solve: bottleneck flips, hand-computed latency, fit/no-fit, explain(), bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlsysim.core.engine import DEFAULT_EFFICIENCY, Efficiency, Engine
+from mlsysim.errors import UnknownNameError
+
+# Published numbers, typed by hand (not read from the catalog):
+RESNET50_PARAMS = 25.557032e6  # torchvision resnet50 weights
+RESNET50_FLOPS = 2 * 4.09e9  # 4.09 GMAC at 2 FLOP/MAC
+H100_FP16 = 989.4e12  # dense, SXM
+H100_BW = 3.35e12
+A100_CAPACITY = 80e9
+LLAMA2_70B_PARAMS = 68.98e9
+CLOUD = DEFAULT_EFFICIENCY["cloud"]
+
+
+def test_resnet50_batch1_on_h100_is_memory_bound_by_hand_intensity():
+    profile = Engine.solve("ResNet50", "H100", batch_size=1, precision="fp16")
+    intensity = RESNET50_FLOPS / (2 * RESNET50_PARAMS)  # 160.03 flop/byte
+    achieved_ridge = (H100_FP16 * CLOUD.compute) / (H100_BW * CLOUD.memory)  # 232.05
+    assert intensity == pytest.approx(160.034, rel=1e-4)
+    assert intensity < achieved_ridge
+    assert profile.arithmetic_intensity.m_as("flop/byte") == pytest.approx(intensity)
+    assert profile.bottleneck == "memory"
+
+
+def test_resnet50_batch256_on_h100_is_compute_bound():
+    profile = Engine.solve("ResNet50", "H100", batch_size=256, precision="fp16")
+    intensity = 256 * RESNET50_FLOPS / (2 * RESNET50_PARAMS)  # 40,969 flop/byte
+    assert profile.arithmetic_intensity.m_as("flop/byte") == pytest.approx(intensity)
+    assert intensity > H100_FP16 / H100_BW
+    assert profile.bottleneck == "compute"
+
+
+def test_latency_is_memory_time_plus_fixed_overhead_by_hand():
+    profile = Engine.solve("ResNet50", "H100")
+    memory_time = 2 * RESNET50_PARAMS / (H100_BW * 0.70)  # 21.80 us
+    assert profile.latency.m_as("s") == pytest.approx(memory_time + 30e-6)
+    assert profile.latency.m_as("ms") == pytest.approx(0.0517970, rel=1e-5)
+    assert profile.throughput.m_as("1/s") == pytest.approx(1 / (memory_time + 30e-6))
+    assert profile.energy.m_as("J") == pytest.approx(700 * (memory_time + 30e-6))
+    assert profile.mfu == pytest.approx(RESNET50_FLOPS / ((memory_time + 30e-6) * H100_FP16))
+
+
+def test_overhead_makes_short_requests_2_to_3x_slower_than_pure_roofline():
+    calibrated = Engine.solve("ResNet50", "H100")
+    pure = Engine.solve("ResNet50", "H100", efficiency=Efficiency(1.0, 1.0, 0.0))
+    assert pure.latency.m_as("s") == pytest.approx(2 * RESNET50_PARAMS / H100_BW)
+    assert 2.0 <= calibrated.latency_s / pure.latency_s <= 3.5
+
+
+def test_float_efficiency_overrides_both_fractions_and_keeps_overhead():
+    profile = Engine.solve("ResNet50", "H100", batch_size=256, efficiency=0.5)
+    expected = 256 * RESNET50_FLOPS / (H100_FP16 * 0.5) + 30e-6
+    assert profile.latency.m_as("s") == pytest.approx(expected)
+
+
+def test_llm_decode_step_at_batch1_is_memory_bound():
+    profile = Engine.solve("Llama2_7B", "H100", batch_size=1)
+    assert profile.bottleneck == "memory"
+    assert profile.arithmetic_intensity.m_as("flop/byte") < 2  # ~2N flops / 2N bytes
+
+
+def test_llama2_70b_fp16_does_not_fit_one_a100_and_reports_shortfall():
+    profile = Engine.solve("Llama2_70B", "A100", precision="fp16")
+    assert profile.fits is False
+    assert profile.memory_required.m_as("byte") == pytest.approx(2 * LLAMA2_70B_PARAMS)
+    assert profile.shortfall.m_as("GB") == pytest.approx(
+        (2 * LLAMA2_70B_PARAMS - A100_CAPACITY) / 1e9
+    )
+    assert profile.shortfall.m_as("GB") == pytest.approx(57.96)
+    assert "does NOT fit: needs 138 GB, has 80 GB" in profile.explain()
+
+
+def test_fitting_model_has_zero_shortfall():
+    profile = Engine.solve("Llama2_7B", "H100")
+    assert profile.fits is True
+    assert profile.shortfall.m_as("byte") == 0
+
+
+def test_explain_names_bottleneck_with_numbers():
+    assert Engine.solve("ResNet50", "H100").explain() == (
+        "memory-bound: 51.1 MB of weights at 3.35 TB/s take 0.0218 ms; compute would take "
+        "0.015 ms (+30 us fixed overhead per call)."
+    )
+    assert (
+        Engine.solve("ResNet50", "H100", batch_size=256)
+        .explain()
+        .startswith("compute-bound: 2.09 TFLOP at 989 TFLOP/s fp16 take 3.85 ms;")
+    )
+
+
+def test_specs_and_names_give_the_same_profile():
+    from mlsysim.core.catalogs import Hardware, Models
+
+    by_name = Engine.solve("ResNet50", "H100", batch_size=4)
+    by_spec = Engine.solve(Models.ResNet50, Hardware.H100, batch_size=4)
+    assert by_name == by_spec
+
+
+def test_unknown_precision_lists_the_parts_precisions():
+    with pytest.raises(UnknownNameError) as err:
+        Engine.solve("ResNet50", "ESP32_S3", precision="fp16")
+    assert (
+        str(err.value)
+        == "unknown ESP32_S3 precision 'fp16'. Did you mean 'fp32'? Valid: fp32, int8."
+    )
+
+
+def test_unknown_model_suggests_close_names():
+    with pytest.raises(UnknownNameError, match="Did you mean 'ResNet50'"):
+        Engine.solve("ResNet5", "H100")
+
+
+@pytest.mark.parametrize("batch", [0, -1, 2.5])
+def test_bad_batch_size_names_the_argument(batch):
+    with pytest.raises(ValueError) as err:
+        Engine.solve("ResNet50", "H100", batch_size=batch)
+    assert str(err.value) == f"argument 'batch_size' must be an integer >= 1, got {batch!r}"
+
+
+def test_efficiency_out_of_range_is_rejected():
+    with pytest.raises(ValueError, match=r"argument 'efficiency' must be in \(0, 1\], got 1.5"):
+        Engine.solve("ResNet50", "H100", efficiency=1.5)
+    with pytest.raises(ValueError, match=r"efficiency 'memory' must be in \(0, 1\]"):
+        Efficiency(0.5, 0.0)
+
+
+def test_every_category_default_has_a_source_and_an_overhead():
+    for category, efficiency in DEFAULT_EFFICIENCY.items():
+        assert 0 < efficiency.compute <= 1 and 0 < efficiency.memory <= 1, category
+        assert efficiency.overhead_s > 0, category
+        assert len(efficiency.source) > 40, category
+    assert DEFAULT_EFFICIENCY["cloud"].overhead_s == pytest.approx(30e-6)
+
+
+def test_to_dict_carries_si_floats_and_the_sentence():
+    record = Engine.solve("ResNet50", "H100").to_dict()
+    assert record["latency_s"] == pytest.approx(0.0517970e-3, rel=1e-5)
+    assert record["bottleneck"] == "memory"
+    assert record["explain"].startswith("memory-bound")
+    assert record["shortfall_b"] == 0

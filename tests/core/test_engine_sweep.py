@@ -1,0 +1,78 @@
+"""Engine.sweep: equals per-point solve, skips unsupported precisions, table accessors."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+import pytest
+
+from mlsysim.core.engine import Engine, SweepTable
+from mlsysim.errors import UnknownNameError
+
+MODELS = ["ResNet50", "Llama2_7B"]
+HARDWARE = ["H100", "A100", "ESP32_S3"]
+PRECISIONS = ["fp16", "int8"]
+BATCHES = [1, 8, 256]
+
+
+@pytest.fixture(scope="module")
+def table() -> SweepTable:
+    return Engine.sweep(MODELS, HARDWARE, BATCHES, PRECISIONS)
+
+
+def test_sweep_equals_per_point_solve(table):
+    assert len(table) == 2 * (2 * 2 + 1) * 3  # ESP32_S3 has no fp16
+    for row in table:
+        point = Engine.solve(row["model"], row["hardware"], row["batch_size"], row["precision"])
+        assert row["latency_s"] == pytest.approx(point.latency_s, rel=1e-12)
+        assert row["bottleneck"] == point.bottleneck
+        assert row["mfu"] == pytest.approx(point.mfu, rel=1e-12)
+        assert row["energy_j"] == pytest.approx(point.energy_j, rel=1e-12)
+        assert row["fits"] == point.fits
+        assert row["throughput_per_s"] == pytest.approx(point.throughput.m_as("1/s"))
+        assert row["arithmetic_intensity"] == pytest.approx(point.arithmetic_intensity.magnitude)
+
+
+def test_unsupported_precisions_are_listed_not_silently_dropped(table):
+    assert table.skipped == [("ResNet50", "ESP32_S3", "fp16"), ("Llama2_7B", "ESP32_S3", "fp16")]
+    with pytest.raises(UnknownNameError, match="unknown ESP32_S3 precision 'fp16'"):
+        Engine.sweep("ResNet50", "ESP32_S3", [1], ["fp16"], skip_unsupported=False)
+
+
+def test_records_are_plain_python_values(table):
+    first = table[0]
+    assert first == table.records()[0]
+    assert isinstance(first["latency_s"], float) and isinstance(first["batch_size"], int)
+    assert isinstance(first["fits"], bool) and isinstance(first["model"], str)
+    assert table[-1] == table.records()[-1]
+    with pytest.raises(IndexError):
+        table[len(table)]
+
+
+def test_to_pandas_has_one_row_per_point(table):
+    pd = pytest.importorskip("pandas")
+    frame = table.to_pandas()
+    assert isinstance(frame, pd.DataFrame)
+    assert len(frame) == len(table)
+    assert frame["latency_s"].iloc[0] == table[0]["latency_s"]
+
+
+def test_to_pandas_without_pandas_says_how_to_fix(table, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match="needs pandas: pip install pandas"):
+        table.to_pandas()
+
+
+def test_numpy_batch_axis_and_single_names():
+    table = Engine.sweep("ResNet50", "H100", np.arange(1, 101), "fp16")
+    assert len(table) == 100
+    assert table[99]["batch_size"] == 100
+    assert not math.isnan(table[0]["energy_j"])
+
+
+@pytest.mark.parametrize("batches", [[0, 1], [1.5], []])
+def test_bad_batch_sizes(batches):
+    with pytest.raises(ValueError, match="argument 'batch_sizes' must be integers >= 1"):
+        Engine.sweep("ResNet50", "H100", batches)

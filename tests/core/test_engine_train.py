@@ -1,0 +1,111 @@
+"""Engine.train: 6ND time at the calibrated MFU, PUE energy, ZeRO memory, DP all-reduce."""
+
+from __future__ import annotations
+
+import pytest
+
+from mlsysim.core.engine import DEFAULT_TRAINING_MFU, Engine, Parallelism
+
+N = 6.74e9  # Llama-2-7B parameters
+D = 1e12  # tokens
+H100_BF16 = 989.4e12
+H100_NVLINK = 900e9
+PUE_HYPERSCALE = 1.1
+
+
+def test_time_energy_and_device_hours_by_hand():
+    profile = Engine.train("Llama2_7B", "H100", num_devices=8, tokens=D)
+    total = 6 * N * D  # 4.044e22 FLOP
+    seconds = total / (8 * H100_BF16 * 0.40)
+    assert profile.total_flops.m_as("flop") == pytest.approx(total)
+    assert profile.time_to_train.m_as("s") == pytest.approx(seconds)
+    assert profile.device_hours.m_as("hour") == pytest.approx(8 * seconds / 3600)
+    assert profile.energy.m_as("J") == pytest.approx(8 * 700 * seconds * PUE_HYPERSCALE)
+    assert profile.mfu == 0.40 == DEFAULT_TRAINING_MFU["cloud"].mfu
+
+
+def test_default_mfu_cites_published_runs():
+    source = DEFAULT_TRAINING_MFU["cloud"].source
+    assert "PaLM" in source and "46.2%" in source and "Llama 3" in source
+
+
+def test_explicit_mfu_overrides():
+    slow = Engine.train("Llama2_7B", "H100", 8, D, mfu=0.2)
+    fast = Engine.train("Llama2_7B", "H100", 8, D, mfu=0.4)
+    assert slow.time_to_train_s == pytest.approx(2 * fast.time_to_train_s)
+
+
+def test_edge_parts_get_no_datacenter_pue():
+    profile = Engine.train("ResNet50", "JetsonAGXOrin", 1, 1e6, precision="fp16")
+    assert profile.pue == 1.0
+
+
+def test_unsharded_replica_needs_16_bytes_per_param_and_does_not_fit():
+    profile = Engine.train("Llama2_7B", "H100", 8, D)
+    assert profile.memory_per_device.m_as("byte") == pytest.approx(16 * N)
+    assert profile.fits is False
+    assert profile.shortfall.m_as("GB") == pytest.approx((16 * N - 80e9) / 1e9)  # 27.84 GB
+    assert profile.communication_time is None
+
+
+@pytest.mark.parametrize(
+    ("stage", "bytes_per_param"),
+    [(0, 16), (1, 2 + 2 + 12 / 8), (2, 2 + 2 / 8 + 12 / 8), (3, 16 / 8)],
+)
+def test_zero_stages_shard_over_the_data_degree(stage, bytes_per_param):
+    profile = Engine.train(
+        "Llama2_7B", "H100", 8, D, parallelism=Parallelism(data=8, zero_stage=stage)
+    )
+    assert profile.memory_per_device.m_as("byte") == pytest.approx(bytes_per_param * N)
+
+
+def test_data_parallel_ring_allreduce_per_step_by_hand():
+    parallelism = Parallelism(data=8, zero_stage=3, global_batch_tokens=4 * 2**20)
+    profile = Engine.train("Llama2_7B", "H100", 8, D, parallelism=parallelism)
+    message = 2 * N  # bf16 gradients
+    ring = 2 * (8 - 1) / 8 * message / H100_NVLINK  # 26.2 ms
+    assert profile.communication_time.m_as("s") == pytest.approx(ring)
+    assert profile.steps == pytest.approx(D / (4 * 2**20))
+    assert profile.compute_time_per_step_s == pytest.approx(profile.time_to_train_s / profile.steps)
+    assert "gradient all-reduce 26.2 ms per step" in profile.explain()
+
+
+def test_tensor_and_pipeline_split_the_model_state():
+    parallelism = Parallelism(data=2, tensor=4, pipeline=2)
+    profile = Engine.train("Llama2_70B", "H100", 16, D, parallelism=parallelism)
+    assert profile.memory_per_device.m_as("byte") == pytest.approx(16 * 68.98e9 / 8)
+
+
+def test_parallelism_must_match_num_devices():
+    with pytest.raises(ValueError) as err:
+        Engine.train("Llama2_7B", "H100", 16, D, parallelism=Parallelism(data=8))
+    assert str(err.value) == (
+        "parallelism data x tensor x pipeline = 8 must equal argument 'num_devices' = 16"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"num_devices": 0, "tokens": D}, "argument 'num_devices' must be an integer >= 1, got 0"),
+        ({"num_devices": 8, "tokens": -1}, "argument 'tokens' must be > 0, got -1"),
+        ({"num_devices": 8, "tokens": 0}, "argument 'tokens' must be > 0, got 0"),
+        ({"num_devices": 8, "tokens": D, "mfu": 1.5}, "argument 'mfu' must be in (0, 1], got 1.5"),
+    ],
+)
+def test_bad_training_arguments_are_named(kwargs, message):
+    with pytest.raises(ValueError) as err:
+        Engine.train("Llama2_7B", "H100", **kwargs)
+    assert str(err.value) == message
+
+
+def test_bad_zero_stage():
+    with pytest.raises(ValueError, match="argument 'zero_stage' must be 0, 1, 2 or 3, got 4"):
+        Parallelism(data=2, zero_stage=4)
+
+
+def test_llama3_405b_run_lands_near_published_gpu_hours():
+    # Dubey et al. 2024: 3.8e25 FLOPs; Llama 3 405B used ~30.84M H100-hours in total.
+    profile = Engine.train("Llama3_405B", "H100", 16_384, 15.6e12)
+    assert profile.total_flops.m_as("flop") == pytest.approx(3.8e25, rel=0.02)
+    assert profile.device_hours.m_as("hour") == pytest.approx(30.84e6, rel=0.2)
