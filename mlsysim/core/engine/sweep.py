@@ -63,11 +63,13 @@ class SweepTable(Sequence):
         return {name: _python(column[index]) for name, column in self.columns.items()}
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return (self[i] for i in range(self._length))
+        return iter(self.records())
 
     def records(self) -> list[dict[str, Any]]:
-        """All rows as a list of dicts."""
-        return list(self)
+        """All rows as a list of dicts of plain Python values (one ``tolist`` per column)."""
+        names = list(self.columns)
+        values = [column.tolist() for column in self.columns.values()]
+        return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
 
     def to_pandas(self):
         """A ``pandas.DataFrame`` with one column per field (needs pandas)."""
