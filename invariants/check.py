@@ -103,7 +103,7 @@ class _BookCheck:
             self._event(path, "queued")
             chapter, failure = self._read(path)
             if chapter is None:
-                reports[path] = self._finish(path, failure, None, cached=False)
+                reports[path] = self._report(path, None, cached=False, errors=[failure])
                 continue
             cached = self._cached(chapter)
             if cached is not None:
@@ -122,14 +122,13 @@ class _BookCheck:
         self._write(report, json_path, junit_path)
         return report
 
-    def _read(self, path: Path) -> tuple[Chapter | None, ChapterRun | None]:
+    def _read(self, path: Path) -> tuple[Chapter | None, ExecutionError | None]:
         from invariants.qmd import QmdError, read_qmd
 
         try:
             return read_qmd(path), None
         except QmdError as exc:
-            error = ExecutionError(kind="reader", message=str(exc), line=exc.line or None)
-            return None, ChapterRun(chapter=path, cells_run=0, errors=(error,))
+            return None, ExecutionError(kind="reader", message=str(exc), line=exc.line or None)
 
     def _cached(self, chapter: Chapter) -> ChapterRun | None:
         if not self.use_cache:
@@ -167,32 +166,51 @@ class _BookCheck:
         async with pool:
             await asyncio.gather(*(one(chapter) for chapter in pending))
 
-    def _finish(self, path: Path, run: ChapterRun, chapter: Chapter | None, *, cached: bool) -> Any:
+    def _finish(self, path: Path, run: ChapterRun, chapter: Chapter, *, cached: bool) -> Any:
         """Compare (or, with ``--update`` and a clean run, update) the golden; cache the run."""
         from invariants.golden import GoldenFileError
-        from invariants.report import ChapterReport
 
         findings: list[Any] = []
         errors: list[ExecutionError] = []
-        if chapter is not None:
-            try:
-                if self.update and not run.errors:
-                    findings = list(self.store.update(run))
-                else:  # a chapter that did not run cleanly never rewrites its golden
-                    findings = list(self.store.compare(run, strict=self.strict))
-            except (GoldenFileError, OSError) as exc:
-                errors.append(ExecutionError(kind="golden", message=_golden_message(exc)))
-            fresh = not cached or (self.update and any(f.status != "ok" for f in findings))
-            if self.use_cache and fresh and not run.errors and not errors:
-                self._store_cache(chapter, run)  # after --update: keyed on the new golden
+        updating = self.update and not run.errors  # a broken run never rewrites its golden
+        try:
+            if updating:
+                findings = list(self.store.update(run))
+            else:
+                findings = list(self.store.compare(run, strict=self.strict))
+        except (GoldenFileError, OSError) as exc:
+            errors.append(ExecutionError(kind="golden", message=_golden_message(exc)))
+        fresh = not cached or (updating and bool(findings))
+        if self.use_cache and fresh and not run.errors and not errors:
+            self._store_cache(chapter, run)  # after --update: keyed on the new golden
+        return self._report(
+            path, run, cached=cached, findings=findings, errors=errors, updated=updating
+        )
+
+    def _report(
+        self,
+        path: Path,
+        run: ChapterRun | None,
+        *,
+        cached: bool,
+        findings: list[Any] = (),
+        errors: list[ExecutionError] = (),
+        updated: bool = False,
+    ) -> Any:
+        from invariants.report import ChapterReport
+
         report = ChapterReport(
             path=self.book.relative(path),
             run=run,
-            findings=findings,
-            errors=errors,
+            findings=tuple(findings),
+            errors=tuple(errors),
             cached=cached,
+            strict=self.strict,
+            updated=updated,
         )
-        self._event(path, "cached" if cached else _state(report), report)
+        self._event(
+            path, "cached" if cached and report.status == "passed" else report.status, report
+        )
         return report
 
     def _store_cache(self, chapter: Chapter, run: ChapterRun) -> None:
@@ -218,18 +236,6 @@ class _BookCheck:
 
 def _needs_kernel(chapter: Chapter) -> bool:
     return bool(chapter.inline) or any(cell.evaluate for cell in chapter.cells)
-
-
-def _state(report: Any) -> str:
-    status = getattr(report, "status", None)
-    if isinstance(status, str):
-        return status
-    if report.errors or report.run.errors:
-        return "error"
-    failed = any(getattr(f, "failed", False) for f in report.findings) or any(
-        not c.record.passed for c in report.run.checks
-    )
-    return "failed" if failed else "passed"
 
 
 def _golden_message(exc: BaseException) -> str:

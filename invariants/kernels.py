@@ -17,7 +17,11 @@ from pathlib import Path
 from typing import Any
 
 # The protocol's environment switch: check() publishes records instead of raising.
-COLLECT_ENV = {"MLSYSIM_CHECK_MODE": "collect", "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+COLLECT_ENV = {
+    "MLSYSIM_CHECK_MODE": "collect",
+    "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",  # no __pycache__ beside a chapter: writes stay in the book
+}
 
 
 class KernelStartError(RuntimeError):
@@ -141,18 +145,17 @@ class KernelPool:
 
     async def acquire(self) -> Kernel:
         """The first kernel to become ready (raises ``KernelStartError`` like ``start_kernel``)."""
-        if not self._starting:
-            self.demand = max(self.demand, 1)
-            self._fill()
-        done = [t for t in self._starting if t.done()]
-        if not done:
-            finished, _ = await asyncio.wait(self._starting, return_when=asyncio.FIRST_COMPLETED)
-            done = list(finished)
-        task = done[0]
-        self._starting.remove(task)
-        self.demand -= 1
-        self._fill()
-        return task.result()
+        while True:
+            if not self._starting:
+                self.demand = max(self.demand, 1)
+                self._fill()
+            done = [task for task in self._starting if task.done()]
+            if done:  # no await between this check and the removal: safe for many acquirers
+                self._starting.remove(done[0])
+                self.demand -= 1
+                self._fill()
+                return done[0].result()
+            await asyncio.wait(list(self._starting), return_when=asyncio.FIRST_COMPLETED)
 
     def release(self, kernel: Kernel) -> None:
         """Shut a used kernel down in the background (kernels are never reused)."""
