@@ -99,8 +99,8 @@ def _convert(value: Any, unit: Any, label: str, where: str) -> Any:
             )
         return np.asarray(value, dtype=float) if isinstance(value, (list, tuple)) else value
     if not _is_quantity(value):
-        if unit.dimensionless:
-            return value
+        if unit.dimensionless:  # a plain number is a pure ratio: 0.3 against percent is 30 %
+            return unit._REGISTRY.Quantity(value, "").m_as(unit)
         raise DimensionalityError(
             unit,
             "dimensionless",

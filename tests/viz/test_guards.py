@@ -234,3 +234,11 @@ def test_collect_mode_in_a_real_ipython_shell(monkeypatch):
     ]
     assert records[0].values["t"].text == "2 ms"
     assert records[1].golden["magnitude"] == 42.0
+
+
+def test_plain_bounds_against_a_dimensionless_quantity_are_pure_ratios():
+    mfu = Q_(45, "percent")
+    assert check.between(mfu, 0.3, 0.6, "MFU of well-tuned runs") is True
+    with pytest.raises(InvariantError):
+        check.between(mfu, 30, 60, "30 is 3000 %, not 30 %")
+    assert check.close(Q_(6, "hour") / Q_(3, "hour"), 2) is True
