@@ -61,9 +61,9 @@ class InstallResult:
     source: Path
 
 
-def shipped_extension_dir() -> Path:
+def shipped_extension_dir(package_dir: Path | None = None) -> Path:
     """The extension as shipped: inside an installed wheel, else in the source checkout."""
-    package_dir = Path(__file__).resolve().parent
+    package_dir = package_dir or Path(__file__).resolve().parent
     candidates = (
         package_dir / "_bundled" / "quarto_ext" / "_extensions" / EXTENSION_NAME,
         package_dir.parent / "quarto_ext" / "_extensions" / EXTENSION_NAME,
@@ -178,7 +178,7 @@ def pre_render(book_dir: Path, env: Mapping[str, str]) -> int:
     """The pre-render hook: check what Quarto is about to render; the check's exit code."""
     chapters = chapters_to_check(book_dir, env)
     if chapters is None:
-        typer.echo(f"mlsysim: checking the book at {book_dir}")
+        typer.echo(f"mlsysim: checking the book at {book_dir.resolve()}")
         args = [str(book_dir)]
     elif not chapters:
         typer.echo("mlsysim: no .qmd chapter among the files Quarto is rendering; nothing to check")

@@ -9,7 +9,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from mlsysim.quarto_install import extension_digests, register, shipped_extension_dir
+from mlsysim.quarto_install import (
+    PRE_RENDER_COMMAND,
+    extension_digests,
+    register,
+    shipped_extension_dir,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "quarto_ext" / "_extensions" / "mlsysim"
@@ -117,3 +122,32 @@ def test_nonexistent_book_dir_is_a_usage_error(cli: typer.Typer, tmp_path: Path)
     assert result.exit_code == 2
     assert result.stderr == f"Error: BOOK_DIR '{missing}' is not an existing directory\n"
     assert not missing.exists()
+
+
+def test_a_wheel_ships_the_extension_under_bundled(tmp_path: Path) -> None:
+    """pyproject force-includes quarto_ext as mlsysim/_bundled/quarto_ext; that copy wins."""
+    package = tmp_path / "site-packages" / "mlsysim"
+    bundled = package / "_bundled" / "quarto_ext" / "_extensions" / "mlsysim"
+    bundled.mkdir(parents=True)
+    (bundled / "_extension.yml").write_text("version: 0.1.0\n", encoding="utf-8")
+    assert shipped_extension_dir(package) == bundled
+
+
+def test_a_package_without_the_extension_says_where_it_looked(tmp_path: Path) -> None:
+    package = tmp_path / "mlsysim"
+    package.mkdir()
+    with pytest.raises(FileNotFoundError, match="the mlsysim Quarto extension is not shipped"):
+        shipped_extension_dir(package)
+
+
+def test_extension_manifest_contributes_the_pre_render_command_and_the_filter() -> None:
+    import yaml
+
+    manifest = yaml.safe_load((SHIPPED / "_extension.yml").read_text(encoding="utf-8"))
+    assert manifest["quarto-required"] == ">=1.5.0"
+    assert manifest["version"] == "0.1.0"
+    assert manifest["contributes"] == {
+        "metadata": {"project": {"pre-render": [PRE_RENDER_COMMAND]}},
+        "filters": ["mlsysim.lua"],
+    }
+    assert PRE_RENDER_COMMAND == "mlsysim quarto pre-render"

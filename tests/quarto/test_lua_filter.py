@@ -505,3 +505,44 @@ def test_html_output_carries_the_status_attributes(book: Path) -> None:
         'id="mlsysim-broken" class="callout-warning" data-chapter="chapters/03_hardware.qmd">'
         "\n<h2>mlsysim: 2 broken invariants in this chapter</h2>"
     ) in done.stdout
+
+
+def test_findings_without_a_message_say_their_status_and_values(book: Path) -> None:
+    new = {
+        "key": "energy_str",
+        "kind": "inline",
+        "status": "new",
+        "old": None,
+        "new": "175 J",
+        "rel_change": None,
+        "line": 30,
+        "message": "",
+    }
+    gone = {
+        "key": "old_str",
+        "kind": "inline",
+        "status": "missing",
+        "old": "3 s",
+        "new": None,
+        "rel_change": None,
+        "line": None,
+        "message": "",
+    }
+    tol = {
+        "key": "h100_ridge",
+        "kind": "golden",
+        "status": "out_of_tolerance",
+        "old": "295",
+        "new": "312",
+        "rel_change": 0.0576,
+        "line": 14,
+        "message": "",
+    }
+    write_report(book, report("failed", checks=[], golden=[new, gone, tol]))
+    done = pandoc(book, "chapters/03_hardware.md")
+    assert done.returncode == LUA_ERROR_EXIT
+    assert (
+        "  chapters/03_hardware.qmd:30: energy_str: new (new value 175 J)\n"
+        "  chapters/03_hardware.qmd: old_str: missing (was 3 s)\n"
+        "  chapters/03_hardware.qmd:14: h100_ridge: out of tolerance (295 → 312)\n"
+    ) in done.stderr

@@ -179,3 +179,30 @@ def test_a_listed_chapter_that_does_not_exist_is_a_usage_error(book: Path) -> No
     result = pre_render(book, QUARTO_PROJECT_INPUT_FILES="chapters/gone.qmd")
     assert result.exit_code == 2, result.output
     assert "gone.qmd" in result.output
+
+
+@pytest.mark.slow
+def test_the_manifest_command_run_as_quarto_runs_it(book: Path) -> None:
+    """The exact `pre-render` entry of _extension.yml, split into arguments and run from the
+    project root without a shell (Quarto's runScripts), through the installed console script."""
+    import os
+    import shlex
+    import sys
+
+    import yaml
+
+    manifest = yaml.safe_load((FILTER.parent / "_extension.yml").read_text(encoding="utf-8"))
+    (command,) = manifest["contributes"]["metadata"]["project"]["pre-render"]
+    argv = shlex.split(command)
+    argv[0] = str(Path(sys.executable).parent / argv[0])  # the venv's `mlsysim`
+    break_ridge(book)
+    env = {k: v for k, v in os.environ.items() if k not in QUARTO_ENV}
+    env["QUARTO_PROJECT_INPUT_FILES"] = "chapters/ridge.qmd"
+    done = subprocess.run(
+        argv, cwd=book, env=env, capture_output=True, text=True, encoding="utf-8", timeout=300
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.startswith(
+        "mlsysim: checking the 1 chapter(s) Quarto is rendering: chapters/ridge.qmd\n"
+    )
+    assert "295 FLOP/byte → 82 FLOP/byte" in done.stdout
