@@ -168,11 +168,11 @@ def _print_table(title: str, header: list[str], rows: list[list[Any]]) -> None:
 
 
 def _solve_rows(p: Any) -> list[list[str]]:
-    from mlsysim.core.engine.profiles import human, human_time
+    from mlsysim.core.engine.profiles import human, human_number, human_time
 
     return [
         ["latency", human_time(p.latency_s)],
-        ["throughput", f"{p.batch_size / p.latency_s:,.4g} sample/s"],
+        ["throughput", f"{human_number(p.batch_size / p.latency_s)} sample/s"],
         ["bottleneck", p.bottleneck],
         ["arithmetic intensity", f"{p.flop_count / p.bytes_moved_b:.4g} flop/byte"],
         ["MFU", f"{p.mfu:.1%}"],
@@ -183,14 +183,14 @@ def _solve_rows(p: Any) -> list[list[str]]:
 
 
 def _serve_rows(s: Any) -> list[list[str]]:
-    from mlsysim.core.engine.profiles import human, human_time
+    from mlsysim.core.engine.profiles import human, human_number, human_time
 
     return [
         ["TTFT", human_time(s.ttft_s)],
         ["TPOT", human_time(s.tpot_s)],
         ["memory floor per token", human_time(s.memory_floor_s)],
         ["end-to-end latency", human_time(s.e2e_latency_s)],
-        ["tokens per second", f"{s.tokens_per_second.magnitude:,.4g} token/s"],
+        ["tokens per second", f"{human_number(s.tokens_per_second.magnitude)} token/s"],
         ["KV cache", human(s.kv_cache_b, "byte")],
         ["max batch size", f"{s.max_batch_size:,}"],
         ["prefill / decode bottleneck", f"{s.prefill_bottleneck} / {s.decode_bottleneck}"],
@@ -199,14 +199,17 @@ def _serve_rows(s: Any) -> list[list[str]]:
 
 
 def _train_rows(t: Any) -> list[list[str]]:
-    from mlsysim.core.engine.profiles import human, human_time
+    from mlsysim.core.engine.profiles import human, human_number, human_time
 
     return [
         ["total FLOPs (6ND)", human(t.total_flops_flop, "flop")],
         ["time to train", human_time(t.time_to_train_s)],
-        ["device-hours", f"{t.device_hours.magnitude:,.4g} h"],
+        ["device-hours", f"{human_number(t.device_hours.magnitude)} h"],
         ["MFU", f"{t.mfu:.0%}"],
-        ["energy (x PUE)", "n/a" if t.energy_j is None else f"{t.energy.magnitude:,.4g} MWh"],
+        [
+            "energy (x PUE)",
+            "n/a" if t.energy_j is None else f"{human_number(t.energy.magnitude)} MWh",
+        ],
         ["memory per device", human(t.memory_per_device_b, "byte")],
         ["fits", f"{t.fits} (capacity {human(t.memory_capacity_b, 'byte')})"],
     ]

@@ -214,7 +214,7 @@ def _profile(scenario: Scenario) -> Any:
 
 # ---------------------------------------------------------------- constraint checks
 def _check(name: str, achieved: Any, limit: Any, kind: str, label: str) -> ConstraintCheck:
-    from mlsysim.core.engine.profiles import human
+    from mlsysim.core.engine.profiles import human, human_number
 
     if _is_bytes(limit):
         limit = limit.to("byte")
@@ -223,8 +223,8 @@ def _check(name: str, achieved: Any, limit: Any, kind: str, label: str) -> Const
     relation = ("<=" if ok else ">") if kind == "max" else (">=" if ok else "<")
     margin = float(((limit - achieved_in) if kind == "max" else (achieved_in - limit)) / limit)
     unit = f"{limit.units:~P}"
-    shown = f"{achieved_in.magnitude:,.3g} {unit}"
-    bound = f"{limit.magnitude:,.3g} {unit}"
+    shown = f"{human_number(achieved_in.magnitude)} {unit}"
+    bound = f"{human_number(limit.magnitude)} {unit}"
     if _is_bytes(limit):
         shown = human(achieved_in.magnitude, "byte")
         bound = human(limit.magnitude, "byte")

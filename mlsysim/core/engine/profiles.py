@@ -21,6 +21,11 @@ def human(value: float, unit: str) -> str:
     return f"{Q_(value, unit).to_compact():.3g~P}"
 
 
+def human_number(value: float) -> str:
+    """Three significant digits, thousands separated: 2.54, 0.0032, 1,570, 53,240."""
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
 def human_time(seconds: float) -> str:
     """A duration in ms below 1 s (``4.01 ms``, ``0.0083 ms``), else s, h or days."""
     if seconds < 1.0:
