@@ -173,7 +173,9 @@ class CatalogFile:
             raise self.error(entry, field, "expected {value: '<number> <unit>', source: <key>}")
         unknown = set(spec) - VALUE_KEYS
         if unknown:
-            raise self.error(entry, field, f"unknown key {sorted(unknown)[0]!r}")
+            key = str(sorted(unknown, key=str)[0])
+            hint = " (quote text that contains a comma)" if " " in key else ""
+            raise self.error(entry, field, f"unknown key {key!r}{hint}")
         source = self.source(entry, field, spec)
         if "derived" in spec:
             return Derived(str(spec["derived"]), source)

@@ -315,9 +315,15 @@ def load_error(tmp_path, text: str, loader=load_hardware) -> str:
             HARDWARE_OK.replace("5 W", "five W"),
             "Toy", "tdp", "cannot read a number",
         ),
+        (  # an unquoted comma splits a flow mapping into a bogus key
+            HARDWARE_OK.replace("tdp: {value: 5 W, source: toy-sheet}",
+                                "tdp: {value: 5 W, source: toy-sheet, note: up to 1,000 W}"),
+            "Toy", "tdp", "unknown key '000 W' (quote text that contains a comma)",
+        ),
     ],
     ids=["missing-source", "unknown-source", "wrong-unit", "count-for-bytes", "unknown-unit",
-         "missing-field", "unknown-field", "unknown-precision", "bare-assumption", "not-a-number"],
+         "missing-field", "unknown-field", "unknown-precision", "bare-assumption", "not-a-number",
+         "unquoted-comma"],
 )  # fmt: skip
 def test_broken_hardware_yaml_names_file_entry_and_field(tmp_path, broken, entry, field, why):
     message = load_error(tmp_path, broken)
