@@ -70,6 +70,10 @@ class Formatted(str):
         self.markdown = renderings["markdown"]
         return self
 
+    def __getnewargs__(self) -> tuple:  # pickle and copy rebuild all renderings
+        renderings = {"text": self.text, "latex": self.latex, "markdown": self.markdown}
+        return (renderings, self.style, self.magnitude, self.unit)
+
     def _repr_markdown_(self) -> str:
         if self.style == "text":
             return escape_markdown(str(self))
@@ -230,7 +234,7 @@ def _magnitude_in(value: Any, unit: str | None) -> tuple[float, Any]:
     if _is_quantity(value):
         if unit is None:
             return _real(value.magnitude), value.units
-        target = _registry().Unit(unit)
+        target = parse_unit(unit)
         try:
             return _real(value.m_as(target)), target
         except DimensionalityError as err:
@@ -239,7 +243,18 @@ def _magnitude_in(value: Any, unit: str | None) -> tuple[float, Any]:
                 f"({err.dim1}) does not convert to {unit} ({err.dim2})"
             ) from None
     number = _real(value)
-    return number, (_registry().Unit(unit) if unit is not None else None)
+    return number, (parse_unit(unit) if unit is not None else None)
+
+
+def parse_unit(unit: str) -> Any:
+    """A pint Unit from its name; an unknown name is a FormatError saying what to use."""
+    try:
+        return _registry().Unit(unit)
+    except Exception as err:  # pint raises assorted types (even AssertionError) for bad names
+        raise FormatError(
+            f"unknown unit {unit!r} ({err}); use a pint unit such as 'TFLOP/s', 'GB/s', 'ms', "
+            "or fmt_multiple / fmt_percent for × and %"
+        ) from None
 
 
 def _unit_name(unit: Any) -> str | None:

@@ -318,3 +318,24 @@ def test_renderings_travel_together():
     value = fmt_percent(0.123)
     assert (value.text, value.latex, value.markdown) == ("12.3%", r"12.3\%", "12.3%")
     assert value.style == "text"
+
+
+def test_formatted_survives_pickle_and_deepcopy():
+    import copy
+    import pickle
+
+    value = fmt(Q_(3.35, "TB/s"), style="latex")
+    for clone in (pickle.loads(pickle.dumps(value)), copy.deepcopy(value)):
+        assert type(clone) is Formatted and clone == value
+        assert (clone.text, clone.latex, clone.style) == ("3.35 TB/s", value.latex, "latex")
+        assert clone._invariants_value_() == value._invariants_value_()
+
+
+def test_percent_unit_and_unknown_units():
+    assert fmt(Q_(0.456, "")) == "0.456"
+    assert fmt(Q_(0.456, ""), "%") == "45.6%"
+    assert fmt(45.6, "%") == "45.6%"
+    with pytest.raises(FormatError, match=r"unknown unit 'furlongs/fortnightz'"):
+        fmt(1.0, "furlongs/fortnightz")
+    with pytest.raises(FormatError, match="fmt_multiple"):
+        fmt(3.2, "×")
