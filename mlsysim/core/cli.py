@@ -75,17 +75,37 @@ def train_command(
     tokens: float = typer.Option(..., "--tokens", "-t", help="training tokens, e.g. 15e12"),
     precision: str = typer.Option("bf16", "--precision", "-p"),
     mfu: float = typer.Option(None, "--mfu", help="override the calibrated MFU (0-1]"),
+    tensor: int = typer.Option(1, "--tp", help="tensor-parallel degree"),
+    pipeline: int = typer.Option(1, "--pp", help="pipeline-parallel degree"),
+    zero_stage: int = typer.Option(0, "--zero", help="ZeRO stage 0-3 over the data degree"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
 ) -> None:
-    """Time, device-hours, energy and memory of a training run (6ND)."""
-    from mlsysim.core.engine import Engine
+    """Time, device-hours, energy and memory of a training run (6ND).
 
-    _run(
-        lambda: Engine.train(model, hardware, devices, tokens, precision=precision, mfu=mfu),
-        as_json,
-        _train_rows,
-        f"training {model} on {devices:,} x {hardware}",
-    )
+    With --tp/--pp/--zero the data degree is devices / (tp x pp) and the gradient all-reduce
+    per step is reported.
+    """
+    from mlsysim.core.engine import Engine, Parallelism
+
+    def compute() -> Any:
+        parallelism = None
+        if (tensor, pipeline, zero_stage) != (1, 1, 0):
+            if devices % (tensor * pipeline):
+                raise ValueError(
+                    f"argument 'devices' = {devices} must be a multiple of tp x pp = "
+                    f"{tensor * pipeline}"
+                )
+            parallelism = Parallelism(
+                data=devices // (tensor * pipeline),
+                tensor=tensor,
+                pipeline=pipeline,
+                zero_stage=zero_stage,
+            )
+        return Engine.train(
+            model, hardware, devices, tokens, precision=precision, mfu=mfu, parallelism=parallelism
+        )
+
+    _run(compute, as_json, _train_rows, f"training {model} on {devices:,} x {hardware}")
 
 
 def catalog_command(
@@ -212,6 +232,10 @@ def _train_rows(t: Any) -> list[list[str]]:
         ],
         ["memory per device", human(t.memory_per_device_b, "byte")],
         ["fits", f"{t.fits} (capacity {human(t.memory_capacity_b, 'byte')})"],
+        [
+            "gradient all-reduce / step",
+            "n/a" if t.communication_time_s is None else human_time(t.communication_time_s),
+        ],
     ]
 
 

@@ -105,3 +105,22 @@ def test_unknown_catalog_kind_suggests(app):
     result = run(app, "catalog", "model")
     assert result.exit_code == 2
     assert "Did you mean 'models'?" in result.output
+
+
+def test_train_with_parallelism_reports_the_allreduce(app):
+    result = run(
+        app, "train", "Llama3_8B", "H100", "-n", "1024", "-t", "15e12", "--tp", "8", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.output)
+    from mlsysim.core.engine import Parallelism
+
+    profile = Engine.train("Llama3_8B", "H100", 1024, 15e12, parallelism=Parallelism(128, 8))
+    assert record["communication_time_s"] == pytest.approx(profile.communication_time_s)
+    assert record["memory_per_device_b"] == pytest.approx(profile.memory_per_device_b)
+
+
+def test_train_devices_not_divisible_by_tp_exits_2(app):
+    result = run(app, "train", "Llama3_8B", "H100", "-n", "1001", "-t", "1e12", "--tp", "8")
+    assert result.exit_code == 2
+    assert "argument 'devices' = 1001 must be a multiple of tp x pp = 8" in result.output
