@@ -330,7 +330,9 @@ end
 ------------------------------------------------------------------------------------------
 
 local function review_build(meta)
-  return truthy(os.getenv("MLSYSIM_REVIEW")) or truthy(meta_option(meta, "review")) or truthy(meta.draft)
+  return truthy(os.getenv("MLSYSIM_REVIEW"))
+    or truthy(meta_option(meta, "review"))
+    or truthy(meta.draft)
 end
 
 --- Published texts of the chapter's inline values -> {status, key, old, new}.
@@ -424,7 +426,7 @@ local function find_values(text, targets, order)
   return matches
 end
 
-local TEXTUAL = { Str = true, Space = true, SoftBreak = true, LineBreak = false }
+local TEXTUAL = { Str = true, Space = true, SoftBreak = true }
 
 --- Rebuild one run of Str/Space/SoftBreak inlines with the matched stretches in Spans.
 --- Unmatched inlines are kept as they were; a Str cut by a match boundary is split.
@@ -486,11 +488,10 @@ local function wrap_run(run, targets, order, out)
   end
 end
 
+--- Inline math and code are published values only as a whole.
 local function whole_value(el, targets)
-  local text
   if el.t == "Math" and el.mathtype == "InlineMath" then
-    text = el.text
-    return targets["$" .. text .. "$"] or targets[text]
+    return targets["$" .. el.text .. "$"] or targets[el.text]
   elseif el.t == "Code" then
     return targets[el.text]
   end
@@ -529,7 +530,7 @@ local function broken_callout(chapter, items)
     .. " in this chapter"
   local list = {}
   for _, item in ipairs(items) do
-    list[#list + 1] = { pandoc.Plain({ pandoc.Str(item) }) }
+    list[#list + 1] = { pandoc.Plain(pandoc.Inlines(item)) }
   end
   local content = pandoc.Blocks({ pandoc.BulletList(list) })
   local make_callout = quarto_field("Callout")
