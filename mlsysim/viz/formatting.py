@@ -274,7 +274,7 @@ def _display_token(match: re.Match[str]) -> str:
         return token[:-1] + "/s"
     if token.endswith("CO2eq") or token.endswith("CO2e"):
         return token[: token.index("CO2")] + " CO₂e"
-    return {"dollar": "USD", "a": "yr", "B": "B"}.get(token, token)
+    return {"dollar": "USD", "a": "yr"}.get(token, token)
 
 
 def display_unit(unit: Any) -> str:
@@ -288,25 +288,16 @@ def display_unit(unit: Any) -> str:
     return "FLOP/byte" if text == "FLOP/B" else text
 
 
+_SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+")
+_LATEX_CHARS = {" ": r"\,", "µ": r"\mu ", "·": r"\cdot ", "₂": "_{2}", "-": r"\text{-}"}
+
+
 def _latex_text(text: str) -> str:
     """Upright TeX for unit or noun text, valid inside ``$...$``: ``\\mathrm{kg\\,CO_{2}e}``."""
-    out = []
-    for char in text:
-        if char in _LATEX_SPECIAL:
-            out.append(_LATEX_SPECIAL[char])
-        elif char == " ":
-            out.append(r"\,")
-        elif char == "µ":
-            out.append(r"\mu ")
-        elif char == "·":
-            out.append(r"\cdot ")
-        elif char in "⁰¹²³⁴⁵⁶⁷⁸⁹⁻":
-            out.append("^{" + char.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")) + "}")
-        elif char == "₂":
-            out.append("_{2}")
-        else:
-            out.append(char)
-    return r"\mathrm{" + "".join(out) + "}"
+    out = "".join(_LATEX_SPECIAL.get(char) or _LATEX_CHARS.get(char, char) for char in text)
+    plain = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+    out = _SUPERSCRIPT_RUN.sub(lambda run: "^{" + run.group(0).translate(plain) + "}", out)
+    return r"\mathrm{" + out + "}"
 
 
 def escape_markdown(text: str) -> str:

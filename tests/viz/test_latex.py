@@ -38,6 +38,9 @@ CASES = {
     "bytes": lambda: fmt_bytes(80e9, binary=True, style="latex"),
     "flops": lambda: fmt_flops(1.23e15, style="latex"),
     "grouped": lambda: fmt(12288, "GB", style="latex"),
+    "hyphen": lambda: fmt_count(6.25e5, "GPU-hours", style="latex"),
+    "power": lambda: fmt(Q_(3, "W/m**2"), style="latex"),
+    "big_power": lambda: fmt(Q_(3, "m**10"), style="latex"),
 }
 
 
@@ -66,6 +69,8 @@ def test_exact_latex_forms():
     assert str(CASES["percent"]()) == r"45.7\%"
     assert str(CASES["carbon"]()) == r"1230\,\mathrm{kg\,CO_{2}e}"
     assert str(CASES["grouped"]()) == r"12{,}288\,\mathrm{GB}"
+    assert str(CASES["hyphen"]()) == r"625\,\mathrm{K\,GPU\text{-}hours}"
+    assert str(CASES["big_power"]()) == r"3.00\,\mathrm{m^{10}}"
     assert str(CASES["money"]()) == r"-{\$}1.20\,\mathrm{M}"
 
 
