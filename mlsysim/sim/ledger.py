@@ -1,0 +1,329 @@
+"""The Ledger: one scorecard of a lab, in four sections (performance, sustainability,
+economics, reliability) plus the persona's primary constraint.
+
+Each field is stored once, as a pint Quantity under its plain name (``carbon``, ``energy``).
+A name with a unit suffix (``carbon_kg``, ``energy_kwh``, ``tco_usd``, ``mtbf_hours``) is a
+plain float derived on access from that Quantity, so f-strings work and there is one source of
+truth. ``failures_per_year`` reads the ``failure_rate`` field in 1/year.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlsysim.core.units import is_quantity
+from mlsysim.errors import InvariantError
+
+SECTIONS = ("performance", "sustainability", "economics", "reliability")
+
+# suffix -> unit; a carbon field read as ``_kg`` converts to kgCO2e, a mass to kg.
+SUFFIX_UNITS = {
+    "per_year": "1/year",
+    "hours": "hour",
+    "days": "day",
+    "kwh": "kWh",
+    "mwh": "MWh",
+    "usd": "USD",
+    "kg": "kg",
+    "ms": "ms",
+    "s": "s",
+    "j": "J",
+    "w": "W",
+    "l": "L",
+}
+ALIASES = {"failures_per_year": ("failure_rate", "1/year")}
+
+# Physical sanity rules applied by ``validate``: fields that must be >= 0 or inside [0, 1].
+NON_NEGATIVE = (
+    "energy",
+    "it_energy",
+    "carbon",
+    "operational_carbon",
+    "embodied_carbon",
+    "water",
+    "capex",
+    "opex",
+    "tco",
+    "latency",
+    "time_to_train",
+    "failures",
+    "failure_rate",
+    "mtbf",
+    "average_power",
+    "energy_per_inference",
+)
+FRACTIONS = ("mfu", "duty_cycle", "goodput")
+
+
+def suffix_unit(name: str) -> tuple[str, str] | None:
+    """``carbon_kg`` -> ("carbon", "kg"); None when the name has no unit suffix."""
+    if name in ALIASES:
+        return ALIASES[name]
+    for suffix in sorted(SUFFIX_UNITS, key=len, reverse=True):
+        if name.endswith("_" + suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix) - 1], SUFFIX_UNITS[suffix]
+    return None
+
+
+def _in_unit(quantity: Any, unit: str) -> float:
+    if unit == "kg" and "[carbon]" in quantity.dimensionality:
+        unit = "kgCO2e"
+    return float(quantity.m_as(unit))
+
+
+class Section:
+    """One ledger section: ``section.carbon`` (Quantity), ``section.carbon_kg`` (float in kg).
+
+    Set fields with ``section["carbon"] = Q_(12, "kgCO2e")``; a value is a Quantity, a str, a
+    bool or None (not available). Suffix names are derived and cannot be set.
+    """
+
+    def __init__(self, name: str):
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "_values", {})
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if suffix_unit(key) is not None and key not in self._values:
+            base, unit = suffix_unit(key)
+            raise ValueError(
+                f"ledger field {self.name}.{key} looks like a unit-suffix view; store the "
+                f"Quantity under {base!r} and read {key!r} as a float in {unit}"
+            )
+        if not (value is None or isinstance(value, (str, bool)) or is_quantity(value)):
+            raise TypeError(
+                f"ledger field {self.name}.{key} must be a pint Quantity, str, bool or None, "
+                f"got {type(value).__name__} {value!r} (give numbers a unit, '' if none)"
+            )
+        self._values[key] = value
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+    def __getattr__(self, key: str) -> Any:
+        values = self.__dict__["_values"]
+        if key in values:
+            return values[key]
+        parsed = suffix_unit(key)
+        if parsed is not None and parsed[0] in values:
+            base = values[parsed[0]]
+            return None if base is None else _in_unit(base, parsed[1])
+        raise AttributeError(
+            f"ledger section {self.name!r} has no field {key!r}; fields: {', '.join(values)}"
+        )
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError(f"set ledger fields with section[{key!r}] = value")
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        return iter(self._values.items())
+
+    def __dir__(self) -> list[str]:
+        return [*self._values, "items"]
+
+    def __repr__(self) -> str:
+        return f"<Section {self.name}: {', '.join(self._values)}>"
+
+
+@dataclass(frozen=True)
+class ConstraintResult:
+    """The persona's primary constraint: ``achieved`` against ``limit`` (a max or a min).
+
+    ``margin`` = limit - achieved for a max, achieved - limit for a min (negative = not met).
+    """
+
+    name: str
+    metric: str
+    achieved: Any
+    limit: Any
+    kind: str
+    source: str
+
+    @property
+    def margin(self) -> Any:
+        diff = self.limit - self.achieved.to(self.limit.units)
+        return diff if self.kind == "max" else -diff
+
+    @property
+    def met(self) -> bool:
+        return bool(self.margin.magnitude >= 0)
+
+    @property
+    def margin_fraction(self) -> float:
+        return float((self.margin / self.limit).m_as(""))
+
+    def describe(self) -> str:
+        relation = "<=" if self.kind == "max" else ">="
+        verdict = "met" if self.met else "NOT met"
+        return (
+            f"{self.name}: {_text(self.achieved)} {relation} {_text(self.limit)} "
+            f"({verdict}, {self.margin_fraction:+.0%} margin; limit from {self.source})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "metric": self.metric,
+            "achieved": self.achieved,
+            "limit": self.limit,
+            "met": self.met,
+            "margin": self.margin,
+        }
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of ``Ledger.diff``: before, after, absolute change and relative change."""
+
+    before: Any
+    after: Any
+    absolute: Any
+    relative: float | None
+
+
+@dataclass
+class Ledger:
+    """The lab scorecard: four sections, the persona constraint, notes and assumptions used."""
+
+    title: str = "Ledger"
+    performance: Section = field(default_factory=lambda: Section("performance"))
+    sustainability: Section = field(default_factory=lambda: Section("sustainability"))
+    economics: Section = field(default_factory=lambda: Section("economics"))
+    reliability: Section = field(default_factory=lambda: Section("reliability"))
+    constraint: ConstraintResult | None = None
+    notes: list[str] = field(default_factory=list)
+    assumptions: dict[str, Any] = field(default_factory=dict)
+    choices: dict[str, Any] = field(default_factory=dict)
+
+    def sections(self) -> dict[str, Section]:
+        return {name: getattr(self, name) for name in SECTIONS}
+
+    # ------------------------------------------------------------------ checks
+    def validate(self) -> Ledger:
+        """Raise ``InvariantError`` listing every physically impossible field; else return self.
+
+        Energy, carbon, cost, time and failure counts must be finite and >= 0; MFU, duty cycle
+        and goodput in [0, 1]; PUE >= 1; TCO = capex + opex.
+        """
+        problems = []
+        for section in self.sections().values():
+            for key, value in section.items():
+                if not is_quantity(value):
+                    continue
+                where = f"{section.name}.{key}"
+                magnitude = float(value.magnitude)
+                if not math.isfinite(magnitude):
+                    problems.append(f"{where} is not finite ({value})")
+                elif key in NON_NEGATIVE and magnitude < 0:
+                    problems.append(f"{where} = {_text(value)} is negative")
+                elif key in FRACTIONS and not 0.0 <= float(value.m_as("")) <= 1.0:
+                    problems.append(f"{where} = {float(value.m_as('')):.4g} is outside [0, 1]")
+                elif key == "pue" and float(value.m_as("")) < 1.0:
+                    problems.append(f"{where} = {float(value.m_as('')):.4g} is below 1")
+        economics = self.economics
+        if all(k in economics and is_quantity(economics[k]) for k in ("capex", "opex", "tco")):
+            total = economics.capex_usd + economics.opex_usd
+            if not math.isclose(economics.tco_usd, total, rel_tol=1e-9, abs_tol=1e-9):
+                problems.append(
+                    f"economics.tco = {economics.tco_usd:.6g} USD != capex + opex = {total:.6g} USD"
+                )
+        if problems:
+            raise InvariantError(f"{self.title}: " + "; ".join(problems))
+        return self
+
+    # ------------------------------------------------------------------ exports
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """section -> field -> value (Quantities, str, bool, None), plus "constraint"."""
+        data = {name: dict(section.items()) for name, section in self.sections().items()}
+        if self.constraint is not None:
+            data["constraint"] = self.constraint.to_dict()
+        return data
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(section, field, text) for every field, in order."""
+        rows = []
+        for name, fields in self.to_dict().items():
+            rows += [(name, key, _text(value)) for key, value in fields.items()]
+        return rows
+
+    def to_markdown(self) -> str:
+        """A Markdown table (section | field | value), then the constraint and notes."""
+        lines = [f"**{self.title}**", "", "| Section | Field | Value |", "|---|---|---:|"]
+        lines += [f"| {s} | {f} | {v} |" for s, f, v in self.rows()]
+        if self.constraint is not None:
+            lines += ["", f"Primary constraint: {self.constraint.describe()}"]
+        lines += [f"- {note}" for note in self.notes]
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def to_latex(self) -> str:
+        """A ``tabular`` (section & field & value) with LaTeX-escaped text."""
+        lines = [r"\begin{tabular}{llr}", r"\hline", r"Section & Field & Value \\", r"\hline"]
+        lines += [f"{_tex(s)} & {_tex(f)} & {_tex(v)} \\\\" for s, f, v in self.rows()]
+        lines += [r"\hline", r"\end{tabular}"]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_markdown()
+
+    # ------------------------------------------------------------------ what-if
+    def diff(self, other: Ledger) -> dict[str, dict[str, FieldChange]]:
+        """Per numeric field present in both: before (self), after (other), other - self and
+        (other - self) / |self| (None when self is 0)."""
+        changes: dict[str, dict[str, FieldChange]] = {}
+        for name, section in self.sections().items():
+            theirs = other.sections()[name]
+            for key, before in section.items():
+                after = theirs._values.get(key)
+                if not (is_quantity(before) and is_quantity(after)):
+                    continue
+                absolute = after.to(before.units) - before
+                base = abs(float(before.magnitude))
+                relative = None if base == 0 else float(absolute.magnitude) / base
+                changes.setdefault(name, {})[key] = FieldChange(before, after, absolute, relative)
+        return changes
+
+
+def _text(value: Any) -> str:
+    """Four significant digits and the unit: ``1,037 kgCO2e``, ``2.54 ms``; None -> n/a."""
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if not is_quantity(value):
+        return str(value)
+    magnitude = float(value.magnitude)
+    unit = f"{value.units:~P}"
+    number = f"{magnitude:,.0f}" if 1e3 <= abs(magnitude) < 1e15 else f"{magnitude:.4g}"
+    return f"{number} {unit}".strip()
+
+
+_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_"}
+_TEX |= {"{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def _tex(text: str) -> str:
+    return "".join(_TEX.get(char, char) for char in text)
+
+
+def changes_table(changes: Mapping[str, Mapping[str, FieldChange]]) -> str:
+    """A Markdown table of ``Ledger.diff`` output (field | before | after | change)."""
+    lines = ["| Field | Before | After | Change |", "|---|---:|---:|---:|"]
+    for section, fields in changes.items():
+        for key, c in fields.items():
+            rel = "n/a" if c.relative is None else f"{c.relative:+.1%}"
+            lines.append(f"| {section}.{key} | {_text(c.before)} | {_text(c.after)} | {rel} |")
+    return "\n".join(lines)

@@ -1,0 +1,137 @@
+"""Sustainability lab: fleet energy from the duty cycle, operational and embodied carbon, water.
+
+Per device: P_avg = d * P_active + (1 - d) * P_sleep (``duty_cycle_power``; P_active = TDP,
+P_sleep = sleep power, else idle power), plus radio energy where the scenario has one.
+E_IT = N * (P_avg * T + E_radio). Operational carbon = E_IT * PUE * CI, PUE for datacenters
+only (Patterson et al. 2021). Embodied carbon amortised over the lifetime (Gupta et al. 2021).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlsysim.sim.base import BaseSimulation, Lab
+from mlsysim.sim.choices import (
+    DURATION,
+    DUTY_CYCLE,
+    EMBODIED,
+    FLEET_SIZE,
+    INCLUDE_RADIO,
+    PUE,
+    REGION,
+)
+from mlsysim.sim.ledger import Ledger
+
+
+def device_power(lab: Lab) -> tuple[Any, Any]:
+    """(average power per device [W], duty cycle) from the scenario (or the ``duty_cycle`` choice).
+
+    Training and serving run flat out (d = 1); inference sleeps between requests.
+    """
+    from mlsysim.core.formulas.sustainability import duty_cycle_power
+    from mlsysim.core.units import Q_
+
+    hw = lab.hardware
+    chosen = lab.choices.get("duty_cycle")
+    duty = 1.0 if lab.is_training else (lab.scenario.duty_cycle if chosen is None else chosen)
+    rest = Q_(0.0, "W")
+    if duty < 1.0:
+        rest = hw.sleep_power
+        if rest is None:
+            why = f"the power of {hw.name} between inferences (duty cycle {duty:.3g})"
+            rest = lab.hardware_value("idle_power", why)
+    return duty_cycle_power(hw.tdp, rest, duty), Q_(duty, "")
+
+
+def radio_energy_per_device(lab: Lab) -> Any:
+    """E_radio = events/day * airtime * radio power * days [J], or None without a radio."""
+    from mlsysim.core.formulas.sustainability import energy
+    from mlsysim.sim.assumptions import optional_assumption
+
+    if not lab.choices.get("include_radio", True):
+        return None
+    radio = ("scenarios", lab.scenario.name, "radio")
+    parts = {
+        k: optional_assumption(*radio, k) for k in ("events_per_day", "airtime_per_event", "power")
+    }
+    if any(found is None for found in parts.values()):
+        return None
+    for key, (_, source) in parts.items():
+        lab.record_source(f"{lab.scenario.name}.radio.{key}", source)
+    events, airtime, power = (parts[k][0] for k in ("events_per_day", "airtime_per_event", "power"))
+    on_air = events.m_as("") * airtime * lab.duration.m_as("day")
+    lab.note(
+        "radio energy adds to compute+sleep energy; sleep power during airtime is not "
+        "subtracted (<0.01 %)"
+    )
+    return energy(power, on_air)
+
+
+def fleet_energy(lab: Lab) -> dict[str, Any]:
+    """IT energy of the fleet or cluster over the duration, its parts and the facility energy."""
+    from mlsysim.core.formulas.sustainability import energy
+
+    average, duty = device_power(lab)
+    radio = radio_energy_per_device(lab)
+    per_device = energy(average, lab.duration)
+    if radio is not None:
+        per_device = per_device + radio
+    it_energy = (per_device * lab.fleet_size).to("kWh")
+    return {
+        "duty_cycled_power": average.to("W"),
+        "average_power": (per_device / lab.duration).to("W"),
+        "duty_cycle": duty,
+        "radio_energy": None if radio is None else (radio * lab.fleet_size).to("kWh"),
+        "it_energy": it_energy,
+        "pue": lab.pue,
+        "energy": (it_energy * lab.pue).to("kWh"),
+    }
+
+
+def fill_sustainability(ledger: Ledger, lab: Lab) -> dict[str, Any]:
+    """Write energy, carbon (operational + embodied), intensity and water into the ledger."""
+    from mlsysim.core.formulas.sustainability import embodied_carbon_amortized, operational_carbon
+
+    section = ledger.sustainability
+    energies = fleet_energy(lab)
+    for key, value in energies.items():
+        section[key] = value
+    grid = lab.grid
+    lab.record_source(f"{grid.name}.carbon_intensity", grid.provenance.get("carbon_intensity"))
+    operational = operational_carbon(energies["it_energy"], grid.carbon_intensity, lab.pue)
+    embodied = None
+    per_device = lab.choices.get("embodied_kg")
+    hw = lab.hardware
+    if per_device is None:
+        per_device = lab.hardware_value("embodied_carbon", "embodied carbon", required=False)
+    else:
+        from mlsysim.core.units import Q_
+
+        per_device = Q_(per_device, "kgCO2e")
+    lifetime = lab.hardware_value("lifetime", "embodied amortisation", required=False)
+    if per_device is not None and lifetime is not None:
+        embodied = embodied_carbon_amortized(per_device * lab.fleet_size, lifetime, lab.duration)
+    else:
+        lab.note(
+            f"embodied carbon not included: no sourced embodied_carbon and lifetime for {hw.name}"
+        )
+    section["carbon_intensity"] = grid.carbon_intensity
+    section["operational_carbon"] = operational.to("kgCO2e")
+    section["embodied_carbon"] = None if embodied is None else embodied.to("kgCO2e")
+    section["carbon"] = (operational + (embodied if embodied is not None else 0 * operational)).to(
+        "kgCO2e"
+    )
+    water = None
+    if grid.water_intensity is not None:
+        water = (energies["energy"] * grid.water_intensity).to("L")
+    section["water"] = water
+    return energies
+
+
+class SustainabilitySimulation(BaseSimulation):
+    """Region, PUE, duty cycle and duration -> energy, operational + embodied carbon, water."""
+
+    choices = (REGION, DURATION, FLEET_SIZE, PUE, DUTY_CYCLE, INCLUDE_RADIO, EMBODIED)
+
+    def fill(self, ledger: Ledger, lab: Lab) -> None:
+        fill_sustainability(ledger, lab)
