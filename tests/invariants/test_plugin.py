@@ -1,0 +1,194 @@
+"""The pytest plugin: chapters as items, failure sections at .qmd lines, pytest-regressions flags.
+
+Most tests swap the Jupyter runner for an in-process one (``exec`` the cells, ``eval`` the inline
+expressions) to pin the plugin's own logic quickly; the last runs real kernels under xdist.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from invariants.model import ChapterRun, InlineValue
+
+pytest_plugins = ["pytester"]
+
+FIXTURE_BOOK = Path(__file__).parent / "fixtures" / "reader" / "plugin_book"
+ROOFLINE_GOLDEN = """\
+golden: {}
+inline:
+  ridge_str:
+    magnitude: null
+    text: 295 FLOP/byte
+    unit: null
+"""
+
+
+def run_in_process(chapter, options):
+    """The runner's contract without a kernel: cells in order, then each inline expression."""
+    namespace: dict = {}
+    cwd = str(chapter.path.parent)
+    sys.path.insert(0, cwd)
+    try:
+        for cell in chapter.cells:
+            if cell.evaluate:
+                exec(compile(cell.source, str(chapter.path), "exec"), namespace)
+        values = []
+        for expr in chapter.inline:
+            value = eval(expr.code, namespace)
+            number = float(value) if isinstance(value, (int, float)) else None
+            values.append(InlineValue(expr=expr, text=str(value), magnitude=number))
+    finally:
+        sys.path.remove(cwd)
+        sys.modules.pop("constants", None)
+    return ChapterRun(chapter=chapter.path, cells_run=len(chapter.cells), inline=tuple(values))
+
+
+@pytest.fixture
+def book(pytester):
+    target = pytester.path / "book"
+    shutil.copytree(FIXTURE_BOOK, target)
+    return target
+
+
+@pytest.fixture
+def fake_runner(monkeypatch):
+    monkeypatch.setattr("invariants.runner.run_chapter", run_in_process)
+
+
+def set_peak(book: Path, peak: int) -> None:
+    constants = book / "chapters" / "constants.py"
+    constants.write_text(
+        constants.read_text().replace("PEAK_TFLOPS = 989", f"PEAK_TFLOPS = {peak}")
+    )
+
+
+def record_goldens(pytester, book):
+    pytester.runpytest("--invariants", str(book), "--regen-all").assert_outcomes(passed=2)
+
+
+def test_book_chapters_are_items_in_quarto_order(pytester, book):
+    result = pytester.runpytest("--invariants", str(book), "--collect-only", "-q")
+    assert result.outlines[:2] == [
+        "book/index.qmd::index",
+        "book/chapters/roofline.qmd::roofline",
+    ]
+    assert result.ret == 0
+
+
+def test_no_book_no_items_and_a_bad_book_is_a_usage_error(pytester, book):
+    pytester.makepyfile(test_one="def test_one():\n    pass\n")
+    assert pytester.runpytest("--collect-only", "-q").outlines[0] == "test_one.py::test_one"
+    result = pytester.runpytest("--invariants", str(book / "nope"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --invariants: not a book folder: */book/nope"])
+
+
+def test_first_run_creates_goldens_and_fails_as_pytest_regressions(pytester, book, fake_runner):
+    result = pytester.runpytest("--invariants", str(book))
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines([
+        "File not found in data directory, created:",
+        f"- {book / 'golden' / 'roofline.yml'}",
+        "    new inline 'ridge_str': None → 295 FLOP/byte",
+    ])  # fmt: skip
+    assert (book / "golden" / "roofline.yml").read_text() == ROOFLINE_GOLDEN
+    pytester.runpytest("--invariants", str(book)).assert_outcomes(passed=2)
+
+
+def test_a_shift_fails_with_its_prose_line_and_keeps_the_golden(pytester, book, fake_runner):
+    record_goldens(pytester, book)
+    set_peak(book, 1979)
+    result = pytester.runpytest("--invariants", str(book))
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "chapters/roofline.qmd:14: shifted: inline `{python} ridge_str`",
+        "    published text changed: 295 FLOP/byte → 591 FLOP/byte",
+        "FAILED book/chapters/roofline.qmd::roofline - chapters/roofline.qmd:14: shift*",
+    ])  # fmt: skip
+    assert (book / "golden" / "roofline.yml").read_text() == ROOFLINE_GOLDEN
+
+
+def test_force_regen_rewrites_a_differing_golden_and_fails(pytester, book, fake_runner):
+    record_goldens(pytester, book)
+    set_peak(book, 1979)
+    result = pytester.runpytest("--invariants", str(book), "--force-regen")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "Files differ and --force-regen set, regenerating file at:",
+        f"- {book / 'golden' / 'roofline.yml'}",
+        "    updated inline 'ridge_str': 295 FLOP/byte → 591 FLOP/byte",
+    ])  # fmt: skip
+    assert "591 FLOP/byte" in (book / "golden" / "roofline.yml").read_text()
+    pytester.runpytest("--invariants", str(book)).assert_outcomes(passed=2)
+
+
+def test_regen_all_rewrites_and_passes(pytester, book, fake_runner):
+    record_goldens(pytester, book)
+    set_peak(book, 1979)
+    pytester.runpytest("--invariants", str(book), "--regen-all").assert_outcomes(passed=2)
+    assert "591 FLOP/byte" in (book / "golden" / "roofline.yml").read_text()
+
+
+def test_new_values_fail_only_under_strict(pytester, book, fake_runner):
+    record_goldens(pytester, book)
+    index = book / "index.qmd"
+    index.write_text(index.read_text() + "\nTwice: `{python} chapters * 2`.\n")
+    pytester.runpytest("--invariants", str(book)).assert_outcomes(passed=2)
+    result = pytester.runpytest("--invariants", str(book), "--invariants-strict")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["index.qmd:12: new: inline `{python} chapters * 2`"])
+
+
+def test_corrupt_golden_is_an_error_naming_the_file(pytester, book, fake_runner):
+    record_goldens(pytester, book)
+    golden = book / "golden" / "index.yml"
+    golden.write_text("inline: [oops\n")
+    result = pytester.runpytest("--invariants", str(book), "--force-regen")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([f"index.qmd: golden: {golden}: not valid YAML*"])
+    assert golden.read_text() == "inline: [oops\n"
+
+
+def test_reader_error_fails_the_item_at_the_fence_line(pytester, book, fake_runner):
+    record_goldens(pytester, book)
+    (book / "index.qmd").write_text("# Preface\n\n```{python}\nx = 1\n")
+    result = pytester.runpytest("--invariants", str(book))
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["index.qmd:3: reader: *index.qmd:3: unclosed ```{python} fence*"])
+
+
+def test_qmd_files_are_collected_when_the_ini_option_is_on(pytester, book, fake_runner):
+    chapter = str(book / "chapters" / "roofline.qmd")
+    result = pytester.runpytest(chapter, "--collect-only", "-q")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # off by default: pytest finds no item
+    result.stderr.fnmatch_lines(["ERROR: not found: */book/chapters/roofline.qmd"])
+    pytester.makeini("[pytest]\ninvariants_collect_qmd = true\n")
+    result = pytester.runpytest(str(book), "--collect-only", "-q")
+    assert result.outlines[:2] == [  # pytest's own directory order here
+        "book/chapters/roofline.qmd::roofline",
+        "book/index.qmd::index",
+    ]
+    result = pytester.runpytest(chapter)
+    result.assert_outcomes(failed=1)  # no golden yet: created, as pytest-regressions does
+    assert (book / "golden" / "roofline.yml").read_text() == ROOFLINE_GOLDEN
+
+
+@pytest.mark.slow
+def test_real_kernels_under_xdist_catch_a_shifted_constant(pytester, book):
+    result = pytester.runpytest_subprocess("--invariants", str(book), "-n", "2", "--regen-all")
+    result.assert_outcomes(passed=2)
+    assert (book / "golden" / "roofline.yml").read_text() == ROOFLINE_GOLDEN
+    set_peak(book, 1979)
+    result = pytester.runpytest_subprocess("--invariants", str(book), "-n", "2")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*chapters/roofline.qmd:14: shifted: inline `{python} ridge_str`",
+        "*published text changed: 295 FLOP/byte → 591 FLOP/byte",
+    ])  # fmt: skip
+    assert sorted(p.name for p in (book / "golden").iterdir()) == [
+        ".golden.lock", "index.yml", "roofline.yml",
+    ]  # fmt: skip
