@@ -242,3 +242,13 @@ def test_plain_bounds_against_a_dimensionless_quantity_are_pure_ratios():
     with pytest.raises(InvariantError):
         check.between(mfu, 30, 60, "30 is 3000 %, not 30 %")
     assert check.close(Q_(6, "hour") / Q_(3, "hour"), 2) is True
+
+
+def test_a_call_spread_over_lines_reports_its_first_line():
+    with check.collecting() as records:
+        first = _line_of_next_statement()
+        check(
+            1 > 2,
+            "spread over four lines",
+        )
+    assert records[0].line == first
