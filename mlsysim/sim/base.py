@@ -111,7 +111,7 @@ class Lab:
         """Keep the Source of a value the ledger used; assumptions are also noted."""
         if source is None:
             return
-        self.ledger.assumptions[key] = source
+        self.ledger.sources[key] = source
         if getattr(source, "is_assumption", False):
             self.note(f"assumption {key}: {source.note}")
 

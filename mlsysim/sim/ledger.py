@@ -194,7 +194,8 @@ class FieldChange:
 
 @dataclass
 class Ledger:
-    """The lab scorecard: four sections, the persona constraint, notes and assumptions used."""
+    """The lab scorecard: four sections, the persona constraint, notes (every labelled
+    assumption used) and ``sources`` (key -> Source of each catalog or assumed value)."""
 
     title: str = "Ledger"
     performance: Section = field(default_factory=lambda: Section("performance"))
@@ -203,7 +204,7 @@ class Ledger:
     reliability: Section = field(default_factory=lambda: Section("reliability"))
     constraint: ConstraintResult | None = None
     notes: list[str] = field(default_factory=list)
-    assumptions: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, Any] = field(default_factory=dict)
     choices: dict[str, Any] = field(default_factory=dict)
 
     def sections(self) -> dict[str, Section]:
@@ -306,7 +307,7 @@ def _text(value: Any) -> str:
     if not is_quantity(value):
         return str(value)
     magnitude = float(value.magnitude)
-    unit = f"{value.units:~P}"
+    unit = f"{value.units:~P}".replace("dollar", "USD")
     number = f"{magnitude:,.0f}" if 1e3 <= abs(magnitude) < 1e15 else f"{magnitude:.4g}"
     return f"{number} {unit}".strip()
 
