@@ -202,7 +202,8 @@ def plot_ledger(ledger: Any, title: str | None = None) -> Any:
             cell.set_edgecolor("0.85")
             if row == 0:
                 cell.get_text().set_fontweight("bold")
-        axes.set_title(title or type(ledger).__name__ + " scorecard")
+        own_title = getattr(ledger, "title", None)
+        axes.set_title(title or (own_title if isinstance(own_title, str) else "Scorecard"))
     return figure
 
 

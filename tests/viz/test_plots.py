@@ -126,7 +126,21 @@ def test_ledger_scorecard_lists_every_field_formatted():
         ["", "note", "weights in HBM"],
         ["", "budget", "—"],
     ]
-    assert figure.axes[0].get_title() == "_StandInLedger scorecard"
+    assert figure.axes[0].get_title() == "Scorecard"
+
+
+def test_scorecard_of_a_real_ledger_uses_its_title_and_constraint_rows():
+    from mlsysim.sim import Ledger
+
+    ledger = Ledger(title="Doorbell fleet")
+    ledger.performance["latency"] = Q_(120, "ms")
+    ledger.sustainability["energy"] = Q_(2.5, "kWh")
+    figure = plot_ledger(ledger, title=None)
+    table = figure.axes[0].tables[0]
+    cells = table.get_celld()
+    body = [[cells[r, c].get_text().get_text() for c in range(3)] for r in (1, 2)]
+    assert body == [["performance", "latency", "120 ms"], ["sustainability", "energy", "2.50 kWh"]]
+    assert figure.axes[0].get_title() == "Doorbell fleet"
 
 
 def test_ledger_cells_and_bad_ledgers():
