@@ -209,7 +209,9 @@ def read_yaml(path: Path) -> Any:
     document = _parse_yaml(path, data)
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(json.dumps(document, default=str), encoding="utf-8")
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(document, default=str), encoding="utf-8")
+        os.replace(partial, cached)  # atomic: a concurrent reader never sees half a file
     except (OSError, TypeError, ValueError):  # a read-only home or an odd value: no cache
         pass
     return document

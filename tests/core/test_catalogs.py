@@ -234,6 +234,18 @@ def test_editing_a_file_is_never_served_from_the_parse_cache(tmp_path):
     assert load_hardware(path).Toy.tdp.m_as("W") == pytest.approx(6)
 
 
+def test_an_unchanged_file_is_served_from_the_parse_cache(tmp_path, monkeypatch):
+    path = write(tmp_path, HARDWARE_OK)
+    load_hardware(path).names()  # parses and fills the cache
+
+    def no_yaml(*_):
+        raise AssertionError("YAML parsed again although the file did not change")
+
+    monkeypatch.setattr(catalog_loader, "_parse_yaml", no_yaml)
+    assert load_hardware(path).Toy.memory_bandwidth.m_as("GB/s") == pytest.approx(10)
+    assert len(list((tmp_path / "cache").glob("*.json"))) == 1
+
+
 def test_known_unit_spellings_agree_with_pint():
     for expected, spellings in catalog_loader.KNOWN_UNITS.items():
         _, want = ureg.get_root_units(expected)
