@@ -288,3 +288,10 @@ def test_console_does_not_interpret_markup_in_author_text():
     bracketed = check("[bold]not markup[/bold] holds", False, 3, cell=None)
     text = render(BookReport(BOOK, [chapter("a.qmd", checks=(bracketed,))]))
     assert "a.qmd:3: check failed: [bold]not markup[/bold] holds" in text
+
+
+def test_docs_carry_the_exact_report_schema():
+    docs = (Path(__file__).parents[2] / "docs" / "invariants.md").read_text(encoding="utf-8")
+    block = docs.split("<details><summary>REPORT_SCHEMA</summary>", 1)[1]
+    documented = block.split("```json\n", 1)[1].split("```", 1)[0]
+    assert json.loads(documented) == REPORT_SCHEMA
