@@ -111,14 +111,22 @@ class TransformerArch:
     def head_dim(self) -> int:
         return self.d_model // self.n_heads
 
-    def param_estimate(self) -> int:
-        """Weights of attention (Q,O: d²; K,V: d·n_kv·d_head), FFN (2 or 3 gated d·d_ff) and
-        embeddings (vocab·d, twice if untied); biases and norms (<1 %) are left out."""
-        d, kv = self.d_model, self.n_kv_heads * self.head_dim
-        attention = 2 * d * d + 2 * d * kv
-        ffn = (3 if self.gated_ffn else 2) * d * self.d_ff
-        embeddings = self.vocab_size * d * (1 if self.tied_embeddings else 2)
-        return self.n_layers * (attention + ffn) + embeddings
+    def param_estimate(self) -> float:
+        """Parameter count implied by this shape (``formulas.transformer.transformer_params``)."""
+        from mlsysim.core.formulas.transformer import transformer_params
+
+        return float(
+            transformer_params.raw(
+                self.n_layers,
+                self.d_model,
+                self.d_ff,
+                self.vocab_size,
+                self.n_heads,
+                self.n_kv_heads,
+                gated_ffn=self.gated_ffn,
+                tied_embeddings=self.tied_embeddings,
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -231,16 +239,10 @@ def _arch(file: CatalogFile, name: str, spec: Any) -> tuple[TransformerArch, Sou
 
 
 def forward_flops_per_token(params: float, arch: TransformerArch) -> float:
-    """Dense forward FLOPs per token = 2N + 2·n_layers·context·d_model [flop].
+    """Dense forward FLOPs per token = 2N + 2·n_layers·context·d_model [flop] (Kaplan 2020)."""
+    from mlsysim.core.formulas.transformer import transformer_forward_flops_per_token as flops
 
-    Kaplan et al. 2020, eq. 2.2; uses the shared formula when ``formulas.transformer`` has it.
-    """
-    try:  # the shared formula, once the formulas module provides it
-        from mlsysim.core.formulas.transformer import transformer_forward_flops_per_token as f
-
-        return float(f.raw(params, arch.n_layers, arch.d_model, arch.context_length))
-    except (ImportError, AttributeError):
-        return 2.0 * params + 2.0 * arch.n_layers * arch.context_length * arch.d_model
+    return float(flops.raw(params, arch.n_layers, arch.d_model, arch.context_length))
 
 
 def validate_model(file: CatalogFile, name: str) -> dict:
@@ -254,6 +256,8 @@ def validate_model(file: CatalogFile, name: str) -> dict:
         if key not in entry:
             raise file.error(name, key, "missing required field")
     raw["params"] = file.quantity(name, "params", entry["params"], "param")
+    if isinstance(raw["params"], Derived):
+        raise file.error(name, "params", "type the published count: {value, source}")
     flops = file.quantity(name, "flops_per_sample", entry["flops_per_sample"], "flop")
     if raw["kind"] == "transformer":
         if "arch" not in entry:
