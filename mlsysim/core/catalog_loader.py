@@ -26,7 +26,7 @@ import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from mlsysim.errors import CatalogError, UnknownNameError
 
@@ -62,8 +62,7 @@ class Source:
         return f"{self.title} ({self.date}{where}){label}"
 
 
-@dataclass(frozen=True)
-class RawValue:
+class RawValue(NamedTuple):
     """A validated YAML value before it becomes a Quantity: magnitude, unit text and source."""
 
     magnitude: float
@@ -71,8 +70,7 @@ class RawValue:
     source: Source
 
 
-@dataclass(frozen=True)
-class Derived:
+class Derived(NamedTuple):
     """A value the catalog derives from other fields (``{derived: <rule>, source: <key>}``)."""
 
     rule: str
