@@ -8,7 +8,7 @@ from mlsysim.core.engine import Efficiency, Engine
 
 PURE = Efficiency(1.0, 1.0, 0.0)  # the pure roofline, to isolate one effect at a time
 H100_BW = 3.35e12
-H100_NVLINK = 900e9  # catalog interconnect_bandwidth for H100 SXM
+H100_NVLINK = 900e9 / 2  # 900 GB/s NVLink 4 is bidirectional: 450 GB/s each way
 LLAMA2_7B = {"params": 6.74e9, "layers": 32, "kv_heads": 32, "head_dim": 128, "d_model": 4096}
 LLAMA2_70B = {"params": 68.98e9, "layers": 80, "kv_heads": 8, "head_dim": 128, "d_model": 8192}
 
@@ -89,7 +89,7 @@ def test_tensor_parallel_2_adds_the_hand_computed_ring_allreduce():
     ring = 2 * (2 - 1) / 2 * (1 * 8192 * 1) / H100_NVLINK
     comm = 2 * 80 * ring
     assert two.decode_comm_s == pytest.approx(comm)
-    assert comm == pytest.approx(1.4564e-6, rel=1e-4)
+    assert comm == pytest.approx(2.9127e-6, rel=1e-4)
     # weights and KV split over two devices, plus the all-reduce
     assert two.tpot_s == pytest.approx(one.tpot_s / 2 + comm)
     prefill_ring = 2 * 80 * (512 * 8192 * 1) / H100_NVLINK

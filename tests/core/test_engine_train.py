@@ -9,7 +9,7 @@ from mlsysim.core.engine import DEFAULT_TRAINING_MFU, Engine, Parallelism
 N = 6.74e9  # Llama-2-7B parameters
 D = 1e12  # tokens
 H100_BF16 = 989.4e12
-H100_NVLINK = 900e9
+H100_NVLINK = 900e9 / 2  # 900 GB/s NVLink 4 is bidirectional: 450 GB/s each way
 PUE_HYPERSCALE = 1.1
 
 
@@ -63,11 +63,11 @@ def test_data_parallel_ring_allreduce_per_step_by_hand():
     parallelism = Parallelism(data=8, zero_stage=3, global_batch_tokens=4 * 2**20)
     profile = Engine.train("Llama2_7B", "H100", 8, D, parallelism=parallelism)
     message = 2 * N  # bf16 gradients
-    ring = 2 * (8 - 1) / 8 * message / H100_NVLINK  # 26.2 ms
+    ring = 2 * (8 - 1) / 8 * message / H100_NVLINK  # 52.4 ms
     assert profile.communication_time.m_as("s") == pytest.approx(ring)
     assert profile.steps == pytest.approx(D / (4 * 2**20))
     assert profile.compute_time_per_step_s == pytest.approx(profile.time_to_train_s / profile.steps)
-    assert "gradient all-reduce 26.2 ms per step" in profile.explain()
+    assert "gradient all-reduce 52.4 ms per step" in profile.explain()
 
 
 def test_tensor_and_pipeline_split_the_model_state():
@@ -109,3 +109,11 @@ def test_llama3_405b_run_lands_near_published_gpu_hours():
     profile = Engine.train("Llama3_405B", "H100", 16_384, 15.6e12)
     assert profile.total_flops.m_as("flop") == pytest.approx(3.8e25, rel=0.02)
     assert profile.device_hours.m_as("hour") == pytest.approx(30.84e6, rel=0.2)
+
+
+def test_network_bandwidth_overrides_the_interconnect_for_cross_node_data_parallelism():
+    from mlsysim.core.units import Q_
+
+    infiniband = Parallelism(data=8, zero_stage=3, network_bandwidth=Q_(50, "GB/s"))
+    profile = Engine.train("Llama2_7B", "H100", 8, D, parallelism=infiniband)
+    assert profile.communication_time.m_as("s") == pytest.approx(2 * 7 / 8 * 2 * N / 50e9)

@@ -12,6 +12,9 @@ from typing import Any
 
 from mlsysim.core.precision import bytes_per_param
 
+LINK_DIRECTIONS = 2.0
+"""Catalog interconnect figures are bidirectional aggregates; one direction is half."""
+
 
 @dataclass(frozen=True, slots=True)
 class ModelNumbers:
@@ -44,6 +47,18 @@ class HardwareNumbers:
     idle_power: float | None
     interconnect_bandwidth: float | None
     peaks: dict[str, float]
+
+    @property
+    def link_bandwidth(self) -> float | None:
+        """Per-direction interconnect bandwidth [byte/s]: the alpha-beta model's beta.
+
+        Vendors quote aggregate bidirectional figures (H100 NVLink 4: 900 GB/s = 450 GB/s each
+        way); a ring all-reduce sends and receives at once, so beta is half of it. NCCL's
+        all-reduce bus bandwidth on 8x H100 tops out near that 450 GB/s.
+        """
+        if self.interconnect_bandwidth is None:
+            return None
+        return self.interconnect_bandwidth / LINK_DIRECTIONS
 
     def peak(self, precision: str) -> float:
         """Dense peak FLOP/s at ``precision``; unknown -> ``UnknownNameError`` listing them."""

@@ -60,7 +60,7 @@ def serve(
     bpp = precision_bytes(precision)
     eff = efficiency_for(hw.category, efficiency)
     bw = hw.memory_bandwidth
-    link = hw.interconnect_bandwidth or 1.0  # unused when tp == 1 (ring time is 0)
+    link = hw.link_bandwidth or 1.0  # per direction; unused when tp == 1 (ring time is 0)
     layers, d_model = m.n_layers, m.d_model
 
     def kv(tokens: float, sequences: float) -> float:

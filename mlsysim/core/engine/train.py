@@ -34,8 +34,8 @@ class Parallelism:
     ``zero_stage`` 1/2/3 shards optimizer state / + gradients / + weights over the data degree
     (ZeRO, Rajbhandari et al. 2020; FSDP = stage 3). ``global_batch_tokens`` sets the step count
     (4M tokens is an illustrative assumption; Llama 3 405B ramped 4M -> 16M). ``network_bandwidth``
-    (byte/s Quantity) overrides the part's interconnect for the gradient all-reduce, e.g. the
-    per-GPU InfiniBand share when data parallelism crosses nodes.
+    (byte/s Quantity, per direction) overrides the part's interconnect for the gradient all-reduce,
+    e.g. 50 GB/s for a 400 Gb/s InfiniBand NIC per GPU when data parallelism crosses nodes.
     """
 
     data: int
@@ -150,4 +150,4 @@ def _link_bandwidth(parallelism: Parallelism, hw: Any) -> float:
             f"{hw.name} has no sourced interconnect_bandwidth; pass "
             "Parallelism(network_bandwidth=Q_(..., 'GB/s')) for the gradient all-reduce"
         )
-    return hw.interconnect_bandwidth
+    return hw.link_bandwidth

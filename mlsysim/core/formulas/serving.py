@@ -69,8 +69,8 @@ def tensor_parallel_allreduce_time(
     """Megatron tensor-parallel communication t = 2 * L * ring(T * d * b, p) [s] per forward.
 
     Two all-reduces of the activations (after attention and after the MLP) per layer; each is a
-    ring all-reduce of T tokens x d_model x b bytes over p devices (0 s when p = 1, since the
-    ring's 2(p - 1)/p factor vanishes).
+    ring all-reduce of T tokens x d_model x b bytes over p devices at ``bandwidth`` per direction
+    (0 s when p = 1, since the ring's 2(p - 1)/p factor vanishes).
     Shoeybi et al. 2019, "Megatron-LM", Section 3; ring: Patarasuk & Yuan 2009.
     """
     message = tokens * d_model * bytes_per_element
