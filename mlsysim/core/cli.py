@@ -129,7 +129,7 @@ def catalog_command(
             line.insert(
                 2, ", ".join(f"{p} {_cell('flop/s', v)}" for p, v in row["peak_flops"].items())
             )
-    _print_table(f"mlsysim {kind}", header, shown)
+    _print_table(f"mlsysim {kind}", [_title(name) for name in header], shown)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -171,8 +171,18 @@ def _cell(name: str, value: Any) -> str:
         if name.endswith(suffix):
             return human(value, unit)
     if name == "params":
-        return f"{value / 1e6:,.4g} M"
+        scale, suffix = next(
+            (s, x) for s, x in ((1e9, "B"), (1e6, "M"), (1e3, "k"), (1, "")) if value >= s
+        )
+        return f"{value / scale:.3g} {suffix}".rstrip()
     return f"{value:,.4g}" if isinstance(value, float) else str(value)
+
+
+def _title(column: str) -> str:
+    """``memory_bandwidth_b_per_s`` -> ``memory bandwidth``: the unit shows in the cells."""
+    for suffix in ("_b_per_s", "_g_per_kwh", "_b", "_w"):
+        column = column.removesuffix(suffix)
+    return column.replace("_", " ")
 
 
 def _print_table(title: str, header: list[str], rows: list[list[Any]]) -> None:

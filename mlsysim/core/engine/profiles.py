@@ -337,7 +337,7 @@ class TrainingProfile(_Record):
     def explain(self) -> str:
         """One sentence: FLOPs, devices, MFU, time, and fit."""
         text = (
-            f"{human(self.total_flops_flop, 'flop')} (6ND) on {self.num_devices:,} x "
+            f"{self.total_flops_flop:.3g} FLOP (6ND) on {self.num_devices:,} x "
             f"{self.hardware} at {self.mfu:.0%} MFU take {human_time(self.time_to_train_s)}"
         )
         if self.communication_time_s is not None and self.compute_time_per_step_s:
