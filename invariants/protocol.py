@@ -164,7 +164,7 @@ def published_value(value: Any) -> PublishedValue:
             text=str(value),
         )
     if hasattr(value, "magnitude") and hasattr(value, "units"):
-        unit = str(value.units)
+        unit = _long_unit_name(value.units)
         return PublishedValue(
             magnitude=_plain_number(value.magnitude),
             unit=unit if unit != "dimensionless" else None,
@@ -173,6 +173,14 @@ def published_value(value: Any) -> PublishedValue:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return PublishedValue(magnitude=_plain_number(value), unit=None, text=str(value))
     return PublishedValue(magnitude=None, unit=None, text=str(value))
+
+
+def _long_unit_name(units: Any) -> str:
+    """pint's long form ("teraflop / second"), whatever the registry's default display format."""
+    try:
+        return format(units, "D")
+    except (TypeError, ValueError):  # a duck-typed unit without pint's format specs
+        return str(units)
 
 
 def _plain_number(value: Any) -> float | list[float] | None:

@@ -156,7 +156,7 @@ def test_collecting_records_every_result_and_never_raises():
     assert golden.name == "ridge"
     assert golden.golden == {
         "magnitude": 295.2,
-        "unit": "FLOP/B",
+        "unit": "flop / byte",
         "text": "295.2 FLOP/B",
         "rtol": 1e-3,
         "atol": None,
