@@ -161,7 +161,7 @@ class BaseSimulation:
 
     def evaluate(self, choices: dict | None = None) -> Ledger:
         """Validate ``choices``, fill a fresh Ledger, report the persona constraint, validate."""
-        resolved = resolve_choices(self.choices, choices)
+        resolved = resolve_choices(self.choices, choices, type(self).__name__)
         ledger = Ledger(
             title=f"{type(self).__name__}: {self.scenario.name} ({self.persona.name})",
             choices=resolved,

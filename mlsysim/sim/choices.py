@@ -83,7 +83,7 @@ class Choice:
 
     def describe(self) -> str:
         """One line for docs and errors: name, type, range, default, help."""
-        default = "from the scenario" if self.default is None else repr(self.default)
+        default = "derived (see help)" if self.default is None else repr(self.default)
         return f"{self.name}: {self.valid_range()}, default {default}. {self.help}".strip()
 
 
@@ -96,16 +96,23 @@ def merge(*groups: Iterable[Choice]) -> tuple[Choice, ...]:
     return tuple(seen.values())
 
 
-def resolve_choices(declared: Iterable[Choice], given: Mapping[str, Any] | None) -> dict:
-    """Validate ``given`` against ``declared`` and return every choice with defaults filled."""
+def resolve_choices(
+    declared: Iterable[Choice], given: Mapping[str, Any] | None, owner: str = "simulation"
+) -> dict:
+    """Validate ``given`` against ``declared`` and return every choice with defaults filled.
+
+    ``owner`` (the simulation's class name) appears in the unknown-key error.
+    """
     declared = tuple(declared)
     by_name = {choice.name: choice for choice in declared}
     given = {} if given is None else given
     if not isinstance(given, Mapping):
-        raise ChoiceError(f"choices must be a dict of name -> value, got {type(given).__name__}")
+        raise ChoiceError(
+            f"{owner} choices must be a dict of name -> value, got {type(given).__name__}"
+        )
     for key in given:
         if key not in by_name:
-            raise UnknownNameError("choice", key, by_name)
+            raise UnknownNameError(f"{owner} choice", key, by_name)
     resolved = {}
     for choice in declared:
         value = given.get(choice.name, choice.default)
@@ -190,4 +197,13 @@ EMBODIED = Choice(
     unit="kgCO2e per device",
     low=0.0,
     help="Embodied carbon per device; default the catalog's (omitted, with a note, if unsourced).",
+)
+LIFETIME = Choice(
+    "lifetime_years",
+    float,
+    default=None,
+    unit="year",
+    low=0.0,
+    low_open=True,
+    help="Service life that embodied carbon is amortised over; default the catalog's.",
 )

@@ -17,6 +17,7 @@ from mlsysim.sim.choices import (
     EMBODIED,
     FLEET_SIZE,
     INCLUDE_RADIO,
+    LIFETIME,
     PUE,
     REGION,
 )
@@ -108,12 +109,19 @@ def fill_sustainability(ledger: Ledger, lab: Lab) -> dict[str, Any]:
         from mlsysim.core.units import Q_
 
         per_device = Q_(per_device, "kgCO2e")
-    lifetime = lab.hardware_value("lifetime", "embodied amortisation", required=False)
+    lifetime = lab.choices.get("lifetime_years")
+    if lifetime is None:
+        lifetime = lab.hardware_value("lifetime", "embodied amortisation", required=False)
+    else:
+        from mlsysim.core.units import Q_
+
+        lifetime = Q_(lifetime, "year")
     if per_device is not None and lifetime is not None:
         embodied = embodied_carbon_amortized(per_device * lab.fleet_size, lifetime, lab.duration)
     else:
         lab.note(
-            f"embodied carbon not included: no sourced embodied_carbon and lifetime for {hw.name}"
+            f"embodied carbon not included: no sourced embodied_carbon and lifetime for "
+            f"{hw.name} (choices embodied_kg and lifetime_years supply them)"
         )
     section["carbon_intensity"] = grid.carbon_intensity
     section["operational_carbon"] = operational.to("kgCO2e")
@@ -131,7 +139,16 @@ def fill_sustainability(ledger: Ledger, lab: Lab) -> dict[str, Any]:
 class SustainabilitySimulation(BaseSimulation):
     """Region, PUE, duty cycle and duration -> energy, operational + embodied carbon, water."""
 
-    choices = (REGION, DURATION, FLEET_SIZE, PUE, DUTY_CYCLE, INCLUDE_RADIO, EMBODIED)
+    choices = (
+        REGION,
+        DURATION,
+        FLEET_SIZE,
+        PUE,
+        DUTY_CYCLE,
+        INCLUDE_RADIO,
+        EMBODIED,
+        LIFETIME,
+    )
 
     def fill(self, ledger: Ledger, lab: Lab) -> None:
         fill_sustainability(ledger, lab)

@@ -1,0 +1,133 @@
+"""The issue's doorbell snippet, checked against a hand calculation from raw catalog numbers."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from sim_docblocks import doc_examples
+
+import mlsysim
+from mlsysim.sim import ResourceSimulation
+from mlsysim.sim.personas import Personas
+
+SNIPPET = textwrap.dedent(
+    """\
+    import mlsysim
+    from mlsysim.sim import ResourceSimulation
+    scenario = mlsysim.Applications.Doorbell
+    persona = mlsysim.sim.Personas.TinyPioneer
+    sim = ResourceSimulation(scenario, persona)
+    ledger = sim.evaluate({"region": "Quebec", "duration_days": 365})
+    print(f"Annual Carbon: {ledger.sustainability.carbon_kg:,.0f} kg CO2e")
+    """
+)
+
+# Raw inputs, typed from the YAML catalogs / calibration / scenario / sim assumptions
+# (docs/labs.md, "The hand calculation behind it"). test_raw_inputs_match_the_catalogs pins them.
+VWW_MACS = 7.5e6  # models.yaml VWW flops_per_sample 7.5 MMAC
+ESP32_INT8_PEAK = 15.36e9  # hardware.yaml ESP32_S3 peak_flops.int8, flop/s
+TINY_COMPUTE_EFF = 0.40  # engine calibration "tiny"
+TINY_OVERHEAD_S = 100e-6
+ESP32_TDP_W = 1.17
+ESP32_SLEEP_W = 24.75e-6
+INFERENCES_PER_DAY = 5_000
+FLEET = 10_000_000
+RADIO_EVENTS, RADIO_AIRTIME_S, RADIO_W = 500, 1.0, 1.17  # sim/data/assumptions.yaml
+QUEBEC_G_PER_KWH, POLAND_G_PER_KWH = 1.7, 662.0
+DAYS = 365
+
+
+def hand_energy_kwh(days: float = DAYS, radio: bool = True) -> float:
+    """Fleet energy over ``days`` with nothing but arithmetic on the raw inputs."""
+    latency = 2 * VWW_MACS / (ESP32_INT8_PEAK * TINY_COMPUTE_EFF) + TINY_OVERHEAD_S
+    duty = INFERENCES_PER_DAY * latency / 86_400
+    average_w = duty * ESP32_TDP_W + (1 - duty) * ESP32_SLEEP_W
+    joules = average_w * days * 86_400
+    if radio:
+        joules += RADIO_EVENTS * RADIO_AIRTIME_S * RADIO_W * days
+    return joules * FLEET / 3.6e6
+
+
+def test_raw_inputs_match_the_catalogs():
+    from mlsysim.core.engine import DEFAULT_EFFICIENCY
+    from mlsysim.sim.assumptions import assumption
+
+    hw, doorbell = mlsysim.Hardware.ESP32_S3, mlsysim.Applications.Doorbell
+    assert mlsysim.Models.VWW.flops_per_sample.m_as("MAC") == pytest.approx(VWW_MACS)
+    assert hw.peak_flops["int8"].m_as("flop/s") == pytest.approx(ESP32_INT8_PEAK)
+    assert DEFAULT_EFFICIENCY["tiny"].compute == TINY_COMPUTE_EFF
+    assert DEFAULT_EFFICIENCY["tiny"].overhead_s == TINY_OVERHEAD_S
+    assert hw.tdp.m_as("W") == ESP32_TDP_W
+    assert hw.sleep_power.m_as("W") == pytest.approx(ESP32_SLEEP_W)
+    assert (doorbell.inferences_per_day, doorbell.fleet_size) == (INFERENCES_PER_DAY, FLEET)
+    assert assumption("scenarios", "Doorbell", "radio", "power")[0].m_as("W") == RADIO_W
+    assert assumption("scenarios", "Doorbell", "radio", "events_per_day")[0].m == RADIO_EVENTS
+    airtime = assumption("scenarios", "Doorbell", "radio", "airtime_per_event")[0]
+    assert airtime.m_as("s") == RADIO_AIRTIME_S
+    assert mlsysim.Grids.Quebec.carbon_intensity.m_as("gCO2e/kWh") == QUEBEC_G_PER_KWH
+    assert mlsysim.Grids.Poland.carbon_intensity.m_as("gCO2e/kWh") == POLAND_G_PER_KWH
+
+
+def test_snippet_runs_verbatim_and_prints_the_hand_calculation():
+    result = subprocess.run(
+        [sys.executable, "-c", SNIPPET], capture_output=True, text=True, check=True, timeout=120
+    )
+    expected_kg = hand_energy_kwh() * QUEBEC_G_PER_KWH / 1000
+    assert expected_kg == pytest.approx(1037.62, abs=0.01)  # the number docs/labs.md derives
+    assert result.stdout == f"Annual Carbon: {expected_kg:,.0f} kg CO2e\n"
+    assert result.stdout == "Annual Carbon: 1,038 kg CO2e\n"
+
+
+def test_ledger_fields_equal_the_hand_calculation():
+    ledger = ResourceSimulation(mlsysim.Applications.Doorbell, Personas.TinyPioneer).evaluate(
+        {"region": "Quebec", "duration_days": 365}
+    )
+    energy = hand_energy_kwh()
+    assert ledger.sustainability.energy_kwh == pytest.approx(energy, rel=1e-12)
+    assert ledger.sustainability.carbon_kg == pytest.approx(energy * 1.7e-3, rel=1e-12)
+    assert ledger.sustainability.embodied_carbon is None  # no sourced ESP32 embodied carbon
+    per_device_kwh = ledger.sustainability.energy_kwh / FLEET
+    assert per_device_kwh == pytest.approx(0.06104, rel=1e-3)  # 61 Wh a year, not megawatts
+    assert ledger.sustainability.pue.m_as("") == 1.0
+
+
+def test_quebec_vs_poland_differ_by_their_grid_ratio():
+    sim = ResourceSimulation(mlsysim.Applications.Doorbell, Personas.TinyPioneer)
+    quebec = sim.evaluate({"region": "Quebec", "duration_days": 365})
+    poland = sim.evaluate({"region": "Poland", "duration_days": 365})
+    ratio = poland.sustainability.operational_carbon / quebec.sustainability.operational_carbon
+    assert ratio.m_as("") == pytest.approx(POLAND_G_PER_KWH / QUEBEC_G_PER_KWH, rel=1e-12)
+    assert poland.sustainability.energy_kwh == quebec.sustainability.energy_kwh
+
+
+def test_datacenter_grid_ratio_holds_for_the_operational_part_only():
+    sim = ResourceSimulation(mlsysim.Applications.GPT4, Personas.CloudTitan)
+    quebec, poland = sim.evaluate({"region": "Quebec"}), sim.evaluate({"region": "Poland"})
+    ratio = (
+        poland.sustainability.operational_carbon_kg / quebec.sustainability.operational_carbon_kg
+    )
+    assert ratio == pytest.approx(662 / 1.7, rel=1e-12)
+    total_ratio = poland.sustainability.carbon_kg / quebec.sustainability.carbon_kg
+    assert total_ratio < ratio  # embodied carbon does not depend on the grid
+    assert poland.sustainability.embodied_carbon == quebec.sustainability.embodied_carbon
+
+
+@pytest.mark.parametrize("index", range(len(doc_examples())))
+def test_docs_labs_examples_print_their_documented_output(index):
+    code, expected = doc_examples()[index]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, f"docs/labs.md example {index}", "exec"), {"__name__": "__labs__"})
+    assert printed.getvalue() == expected
+
+
+def test_docs_hold_the_verbatim_snippet_and_the_ta_example():
+    blocks = [code for code, _ in doc_examples()]
+    assert blocks[0] == SNIPPET
+    ta = next(code for code in blocks if "class BatteryLifeSimulation(BaseSimulation)" in code)
+    assert 25 <= len(ta.strip().splitlines()) <= 40

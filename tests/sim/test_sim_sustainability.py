@@ -1,0 +1,147 @@
+"""SustainabilitySimulation: duty-cycled fleets without PUE, datacenters with it, bad choices."""
+
+from __future__ import annotations
+
+import pytest
+
+import mlsysim
+from mlsysim.errors import ChoiceError, UnknownNameError
+from mlsysim.sim import SustainabilitySimulation
+from mlsysim.sim.personas import Personas
+
+
+def doorbell():
+    return SustainabilitySimulation(mlsysim.Applications.Doorbell, Personas.TinyPioneer)
+
+
+def test_pue_leaves_a_doorbell_fleet_unchanged():
+    low = doorbell().evaluate({"region": "Poland", "pue": 1.0})
+    high = doorbell().evaluate({"region": "Poland", "pue": 2.5})
+    assert high.sustainability.carbon_kg == low.sustainability.carbon_kg
+    assert high.sustainability.energy_kwh == low.sustainability.energy_kwh
+    assert high.sustainability.pue.m_as("") == 1.0
+    assert any("PUE 2.5 not applied" in note for note in high.notes)
+
+
+def test_pue_scales_a_datacenter_load():
+    sim = SustainabilitySimulation(mlsysim.Applications.Chatbot, Personas.CloudTitan)
+    base = sim.evaluate({"region": "US", "pue": 1.1})
+    worse = sim.evaluate({"region": "US", "pue": 1.5})
+    ratio = worse.sustainability.operational_carbon_kg / base.sustainability.operational_carbon_kg
+    assert ratio == pytest.approx(1.5 / 1.1, rel=1e-12)
+    assert worse.sustainability.it_energy == base.sustainability.it_energy
+    # 1,024 H100 x 700 W flat out for 365 days x PUE 1.1 x 369 g/kWh, by hand:
+    it_kwh = 1024 * 0.700 * 365 * 24
+    assert base.sustainability.it_energy.m_as("kWh") == pytest.approx(it_kwh, rel=1e-12)
+    assert base.sustainability.operational_carbon_kg == pytest.approx(
+        it_kwh * 1.1 * 0.369, rel=1e-12
+    )
+
+
+def test_default_pue_is_the_hyperscale_catalog_value_for_datacenters():
+    ledger = SustainabilitySimulation("Chatbot", "CloudTitan").evaluate({})
+    assert ledger.sustainability.pue.m_as("") == mlsysim.Datacenters.Hyperscale.pue.m_as("")
+    assert ledger.sustainability.energy_kwh == pytest.approx(
+        ledger.sustainability.it_energy_kwh * 1.10, rel=1e-12
+    )
+
+
+def test_training_energy_matches_the_engine_and_embodied_is_amortised_by_hand():
+    ledger = SustainabilitySimulation("GPT4", "CloudTitan").evaluate({"region": "US"})
+    run = mlsysim.Applications.GPT4.profile()
+    assert ledger.sustainability.energy.m_as("MWh") == pytest.approx(run.energy.m_as("MWh"))
+    days = run.time_to_train.m_as("day")
+    # 16,384 GPUs x 150 kgCO2e each x (run days / (6 years x 365.25 days))
+    embodied = 16_384 * 150 * days / (6 * 365.25)
+    assert ledger.sustainability.embodied_carbon_kg == pytest.approx(embodied, rel=1e-9)
+    assert ledger.sustainability.carbon_kg == pytest.approx(
+        ledger.sustainability.operational_carbon_kg + embodied, rel=1e-12
+    )
+
+
+def test_radio_duty_cycle_and_embodied_choices():
+    with_radio = doorbell().evaluate({"region": "Quebec"})
+    no_radio = doorbell().evaluate({"region": "Quebec", "include_radio": False})
+    radio_kwh = 500 * 1.0 * 1.17 * 365 * 10_000_000 / 3.6e6
+    assert with_radio.sustainability.radio_energy_kwh == pytest.approx(radio_kwh, rel=1e-12)
+    assert no_radio.sustainability.radio_energy is None
+    assert with_radio.sustainability.energy_kwh - no_radio.sustainability.energy_kwh == (
+        pytest.approx(radio_kwh, rel=1e-9)
+    )
+    # duty cycle 0 = asleep all year: 24.75 uW x 8,760 h x 10 M devices
+    asleep = doorbell().evaluate({"duty_cycle": 0.0, "include_radio": False})
+    assert asleep.sustainability.energy_kwh == pytest.approx(24.75e-9 * 8760 * 1e7, rel=1e-12)
+    alone = doorbell().evaluate({"region": "Quebec", "embodied_kg": 3.0})
+    # no sourced lifetime for the ESP32 either: embodied_kg alone cannot be amortised
+    assert alone.sustainability.embodied_carbon is None
+    assert any("embodied carbon not included" in note for note in alone.notes)
+    both = doorbell().evaluate({"region": "Quebec", "embodied_kg": 3.0, "lifetime_years": 5})
+    embodied = 3.0 * 10_000_000 * 365 / (5 * 365.25)
+    assert both.sustainability.embodied_carbon_kg == pytest.approx(embodied, rel=1e-12)
+    assert both.sustainability.carbon_kg == pytest.approx(
+        with_radio.sustainability.carbon_kg + embodied, rel=1e-12
+    )
+
+
+def test_water_is_none_without_a_sourced_intensity():
+    ledger = doorbell().evaluate({"region": "Quebec"})
+    assert ledger.sustainability.water is None
+    assert ledger.sustainability.water_l is None
+
+
+@pytest.mark.parametrize(
+    ("choices", "error", "message"),
+    [
+        (
+            {"regoin": "Quebec"},
+            UnknownNameError,
+            "unknown SustainabilitySimulation choice 'regoin'. Did you mean 'region'? Valid: "
+            "duration_days, duty_cycle, embodied_kg, fleet_size, include_radio, "
+            "lifetime_years, pue, region.",
+        ),
+        (
+            {"duration_days": 0},
+            ChoiceError,
+            "choice 'duration_days' = 0.0 is out of range; valid: (0, inf) day",
+        ),
+        (
+            {"duration_days": -5},
+            ChoiceError,
+            "choice 'duration_days' = -5.0 is out of range; valid: (0, inf) day",
+        ),
+        (
+            {"duration_days": "1y"},
+            ChoiceError,
+            "choice 'duration_days' must be a number ((0, inf) day), got str '1y'",
+        ),
+        ({"pue": 0.9}, ChoiceError, "choice 'pue' = 0.9 is out of range; valid: [1, 3]"),
+        (
+            {"duty_cycle": 1.5},
+            ChoiceError,
+            "choice 'duty_cycle' = 1.5 is out of range; valid: [0, 1]",
+        ),
+        (
+            {"fleet_size": 2.5},
+            ChoiceError,
+            "choice 'fleet_size' must be an integer ([1, inf) device), got float 2.5",
+        ),
+        (
+            {"include_radio": "yes"},
+            ChoiceError,
+            "choice 'include_radio' must be true/false (True or False), got str 'yes'",
+        ),
+    ],
+)
+def test_bad_choices_name_the_choice_and_the_valid_range(choices, error, message):
+    with pytest.raises(error) as caught:
+        doorbell().evaluate(choices)
+    assert str(caught.value) == message
+
+
+def test_unknown_region_lists_close_names():
+    with pytest.raises(UnknownNameError) as caught:
+        doorbell().evaluate({"region": "Quebek"})
+    assert str(caught.value).startswith(
+        "unknown choice 'region' value 'Quebek'. Did you mean 'Quebec'? Valid: Australia,"
+    )
+    assert isinstance(caught.value, KeyError)
