@@ -9,6 +9,7 @@ Convention: one multiply-accumulate (MAC) = 2 FLOPs; GB = 1e9 byte, GiB = 2**30 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -71,9 +72,54 @@ ARCH_FLAGS = ("gated_ffn", "tied_embeddings")
 
 
 # ---------------------------------------------------------------------------- entry types
-@dataclass(frozen=True)
-class HardwareSpec:
+# Entries are dataclasses (``dataclasses.replace(Hardware.H100, tdp=Q_(500, "W"))`` makes a
+# what-if copy) made read-only by ``_ReadOnly`` rather than ``frozen=True``: frozen dataclasses
+# cost ~4 ms each to define, a visible slice of the 0.5 s time-to-first-answer budget.
+_ENTRY = {"eq": False, "repr": False}  # identity equality; the short repr below
+
+
+class _ReadOnly:
+    """Fields are set once, in ``__init__``; reassigning or deleting raises AttributeError."""
+
+    __dataclass_fields__: dict[str, Any]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self.__dict__ or name not in self.__dataclass_fields__:
+            kind = type(self).__name__
+            raise AttributeError(f"{kind} is read-only; use dataclasses.replace() for a copy")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __repr__(self) -> str:
+        label = getattr(self, "display_name", None) or ""
+        return f"<{type(self).__name__} {getattr(self, 'name', '')}: {label}>"
+
+    _SI_UNITS: Mapping[str, tuple[str, bool]] = {}  # no annotation in subclasses: not a field
+
+    @functools.cached_property
+    def si(self) -> dict[str, float]:
+        """Every numeric field as a float in its canonical unit (``*_UNITS``), for hot loops.
+
+        Keys as in ``provenance`` ("peak_flops.bf16", "memory_bandwidth"). Computed from the
+        Quantities on first use, so a ``dataclasses.replace`` copy gets its own numbers.
+        """
+        numbers = {}
+        for key, (unit, _) in self._SI_UNITS.items():
+            value = getattr(self, key)
+            if value is not None:
+                numbers[key] = float(value.m_as(unit))
+        for precision, value in getattr(self, "peak_flops", {}).items():
+            numbers[f"peak_flops.{precision}"] = float(value.m_as(PEAK_FLOPS_UNIT))
+        return numbers
+
+
+@dataclass(**_ENTRY)
+class HardwareSpec(_ReadOnly):
     """One accelerator, SoC, MCU or CPU: dense peak FLOP/s per precision and its memory/power."""
+
+    _SI_UNITS = HARDWARE_UNITS
 
     name: str
     display_name: str
@@ -90,7 +136,6 @@ class HardwareSpec:
     embodied_carbon: Any = None
     lifetime: Any = None
     provenance: Mapping[str, Source] = field(default_factory=dict, repr=False)
-    si: Mapping[str, float] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -129,9 +174,11 @@ class TransformerArch:
         )
 
 
-@dataclass(frozen=True)
-class ModelSpec:
+@dataclass(**_ENTRY)
+class ModelSpec(_ReadOnly):
     """A workload: parameter count and dense forward FLOPs per sample (per token for LLMs)."""
+
+    _SI_UNITS = MODEL_UNITS
 
     name: str
     display_name: str
@@ -140,12 +187,13 @@ class ModelSpec:
     flops_per_sample: Any
     arch: TransformerArch | None = None
     provenance: Mapping[str, Source] = field(default_factory=dict, repr=False)
-    si: Mapping[str, float] = field(default_factory=dict, repr=False)
 
 
-@dataclass(frozen=True)
-class GridRegion:
+@dataclass(**_ENTRY)
+class GridRegion(_ReadOnly):
     """An electricity grid: yearly-average carbon intensity, and price/water where sourced."""
+
+    _SI_UNITS = GRID_UNITS
 
     name: str
     display_name: str
@@ -153,18 +201,18 @@ class GridRegion:
     electricity_price: Any = None
     water_intensity: Any = None
     provenance: Mapping[str, Source] = field(default_factory=dict, repr=False)
-    si: Mapping[str, float] = field(default_factory=dict, repr=False)
 
 
-@dataclass(frozen=True)
-class DatacenterSpec:
+@dataclass(**_ENTRY)
+class DatacenterSpec(_ReadOnly):
     """A datacenter class with its power usage effectiveness (PUE = facility / IT energy)."""
+
+    _SI_UNITS = DATACENTER_UNITS
 
     name: str
     display_name: str
     pue: Any
     provenance: Mapping[str, Source] = field(default_factory=dict, repr=False)
-    si: Mapping[str, float] = field(default_factory=dict, repr=False)
 
 
 # ---------------------------------------------------------------------------- validation
@@ -302,27 +350,24 @@ def validate_datacenter(file: CatalogFile, name: str) -> dict:
 
 # ---------------------------------------------------------------------------- construction
 def _build(cls: type, name: str, raw: Mapping, units: Mapping, **extra: Any) -> Any:
-    """Turn validated raw values into Quantities, provenance and canonical SI floats."""
+    """Turn validated raw values into Quantities and their provenance."""
     values: dict[str, Any] = {}
     provenance: dict[str, Source] = dict(extra.pop("provenance", {}))
-    si: dict[str, float] = dict(extra.pop("si", {}))
-    for key, (unit, _) in units.items():
+    for key in units:
         value = raw.get(key)
         if isinstance(value, RawValue):
             values[key] = to_quantity(value)
             provenance[key] = value.source
-            si[key] = value.magnitude * scale_to(value.unit, unit)
     names = {f.name for f in fields(cls)}
     text = {k: v for k, v in raw.items() if k in names and isinstance(v, str)}
-    return cls(name=name, **text, **values, **extra, provenance=provenance, si=si)
+    return cls(name=name, **text, **values, **extra, provenance=provenance)
 
 
 def construct_hardware(name: str, raw: Mapping) -> HardwareSpec:
-    peak, provenance, si = {}, {}, {}
+    peak, provenance = {}, {}
     for precision, value in raw["peak_flops"].items():
         peak[precision] = to_quantity(value)
         provenance[f"peak_flops.{precision}"] = value.source
-        si[f"peak_flops.{precision}"] = value.magnitude * scale_to(value.unit, PEAK_FLOPS_UNIT)
     return _build(
         HardwareSpec,
         name,
@@ -330,7 +375,6 @@ def construct_hardware(name: str, raw: Mapping) -> HardwareSpec:
         HARDWARE_UNITS,
         peak_flops=PrecisionTable(name, peak),
         provenance=provenance,
-        si=si,
     )
 
 

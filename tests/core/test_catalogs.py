@@ -3,6 +3,7 @@ validation of broken YAML (each error names file, entry and field)."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import textwrap
@@ -18,7 +19,7 @@ from mlsysim.core.catalogs import (
     load_hardware,
     load_models,
 )
-from mlsysim.core.units import ureg
+from mlsysim.core.units import Q_, ureg
 from mlsysim.errors import CatalogError, UnknownNameError
 
 
@@ -137,6 +138,15 @@ def test_attribute_and_item_access_return_the_same_entry():
     assert "H100" in Hardware and "H10" not in Hardware
     assert Hardware.H100 in Hardware
     assert [entry.name for entry in Datacenters] == Datacenters.names()
+
+
+def test_entries_are_read_only_and_a_replaced_copy_gets_its_own_si():
+    with pytest.raises(AttributeError, match="HardwareSpec is read-only"):
+        Hardware.H100.tdp = Q_(1, "W")
+    cooler = dataclasses.replace(Hardware.H100, tdp=Q_(500, "W"))
+    assert cooler.si["tdp"] == pytest.approx(500)
+    assert Hardware.H100.si["tdp"] == pytest.approx(700)
+    assert repr(Hardware.H100) == "<HardwareSpec H100: NVIDIA H100 SXM5 80GB>"
 
 
 def test_dir_lists_entry_names_for_tab_completion():
