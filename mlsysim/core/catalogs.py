@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 from mlsysim.core.catalog_loader import (
     DATA_DIR,
@@ -138,9 +138,8 @@ class HardwareSpec(_ReadOnly):
     provenance: Mapping[str, Source] = field(default_factory=dict, repr=False)
 
 
-@dataclass(frozen=True)
-class TransformerArch:
-    """Transformer shape; FLOPs per token and KV-cache size are derived from it."""
+class TransformerArch(NamedTuple):
+    """Transformer shape (immutable); FLOPs per token and KV-cache size are derived from it."""
 
     n_layers: int
     d_model: int
