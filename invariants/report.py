@@ -130,6 +130,7 @@ class Failure:
     headline: str
     details: tuple[str, ...] = ()
     is_error: bool = False
+    rank: int = 1  # 0 errors, 1 failed checks and shifts, 2 new/missing under strict
 
     @property
     def location(self) -> str:
@@ -205,7 +206,8 @@ class ChapterReport:
         """Errors first, then failed checks and failing goldens in ``.qmd`` line order."""
         errors = [_error_failure(self.path, e) for e in self.all_errors]
         checks = [_check_failure(self.path, c) for c in self.failed_checks]
-        goldens = [_finding_failure(self.path, f) for f in self.failing_findings]
+        goldens = [_finding_failure(self.path, f, strict_only=not f.failed)
+                   for f in self.failing_findings]  # fmt: skip
         return errors + sorted(checks + goldens, key=lambda f: (f.line is None, f.line or 0))
 
     def to_json(self) -> dict[str, Any]:
@@ -248,7 +250,10 @@ class BookReport:
         return 2 if "error" in statuses else 1 if "failed" in statuses else 0
 
     def failures(self) -> list[Failure]:
-        return [failure for chapter in self.chapters for failure in chapter.failures()]
+        """Every chapter's failures, most severe first (errors, then broken checks and shifts,
+        then new/missing values), in chapter and line order within each rank."""
+        failures = [failure for chapter in self.chapters for failure in chapter.failures()]
+        return sorted(failures, key=lambda failure: failure.rank)
 
     def to_json(self) -> dict[str, Any]:
         exit_code = self.exit_code
@@ -295,20 +300,22 @@ def _check_failure(chapter: str, outcome: CheckOutcome) -> Failure:
     return Failure(chapter, outcome.line, f"check failed{name}: {record.message}", tuple(details))
 
 
-def _finding_failure(chapter: str, finding: GoldenFinding) -> Failure:
+def _finding_failure(chapter: str, finding: GoldenFinding, strict_only: bool = False) -> Failure:
     what = f"inline `{{python}} {finding.key}`" if finding.kind == "inline" else (
         f"check.golden({finding.key!r})"
     )  # fmt: skip
     status = finding.status.replace("_", " ")
     details = [finding.message] if finding.message else []
-    return Failure(chapter, finding.line, f"{status}: {what}", tuple(details))
+    rank = 2 if strict_only else 1
+    return Failure(chapter, finding.line, f"{status}: {what}", tuple(details), rank=rank)
 
 
 def _error_failure(chapter: str, error: ExecutionError) -> Failure:
     where = f" in cell {error.cell}" if error.cell else ""
     kind = error.kind.replace("_", " ")
     details = tuple(_clean(error.traceback).splitlines()) if error.traceback else ()
-    return Failure(chapter, error.line, f"{kind}{where}: {error.message}", details, is_error=True)
+    headline = f"{kind}{where}: {error.message}"
+    return Failure(chapter, error.line, headline, details, is_error=True, rank=0)
 
 
 def _value_text(text: str, magnitude: Any, unit: str | None) -> str:
@@ -423,28 +430,39 @@ def _xml_text(text: str) -> str:
 # --- console ----------------------------------------------------------------------------------
 
 _STATUS_STYLE = {"passed": "green", "failed": "bold red", "error": "bold magenta"}
-_COLUMNS = ("Cells", "Checks ✓", "Checks ✗", "Shifts", "New", "Missing", "Errors")
-_COLUMN_KEYS = ("cells", "checks_passed", "checks_failed", "shifts", "new", "missing", "errors")
 
 
 def _render_console(report: BookReport, console: Any, max_failures: int) -> None:
+    """A compact table (fits 80 columns): status, chapter, cells, what held and what broke,
+    run time or ``cached``; a totals footer; the first failures; the verdict."""
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
     summary = report.summary
-    table = Table(title=f"mlsysim check: {report.book}", show_footer=True, title_justify="left")
-    table.add_column("Chapter", footer=f"{summary['chapters']} chapters", overflow="fold")
-    table.add_column("Status", footer=_verdict_word(report.exit_code))
-    for title, key in zip(_COLUMNS, _COLUMN_KEYS, strict=True):
-        table.add_column(title, justify="right", footer=str(summary[key]))
-    table.add_column("Cached", footer=str(summary["cached"]))
+    held = sum(f.status == "ok" for c in report.chapters for f in c.findings)
+    seconds = sum(c.run.duration_s for c in report.chapters if c.run)
+    table = Table(
+        title=f"mlsysim check: {report.book}", title_justify="left", box=box.SIMPLE_HEAD,
+        show_footer=True, pad_edge=False,
+    )  # fmt: skip
+    table.add_column("Status", footer=_verdict_word(report.exit_code), no_wrap=True)
+    chapters = _count(summary["chapters"], "chapter", "chapters") or "0 chapters"
+    if summary["cached"]:
+        chapters += f" ({summary['cached']} cached)"
+    table.add_column("Chapter", footer=chapters, no_wrap=True)
+    table.add_column("Cells", footer=str(summary["cells"]), justify="right")
+    table.add_column("Findings", footer=_findings_text(summary, held))
+    table.add_column("Time", footer=f"{seconds:.1f} s", justify="right", no_wrap=True)
     for chapter in report.chapters:
         counts = chapter.counts()
+        chapter_held = sum(f.status == "ok" for f in chapter.findings)
         table.add_row(
-            Text(chapter.path),
             Text(chapter.status, style=_STATUS_STYLE[chapter.status]),
-            *(str(counts[key]) for key in _COLUMN_KEYS),
-            "yes" if chapter.cached else "",
+            Text(chapter.path),
+            str(counts["cells"]),
+            Text(_findings_text(counts, chapter_held)),
+            "cached" if chapter.cached else f"{chapter.run.duration_s if chapter.run else 0:.1f} s",
         )
     console.print(table)
 
@@ -452,11 +470,25 @@ def _render_console(report: BookReport, console: Any, max_failures: int) -> None
     if failures and max_failures > 0:
         shown = failures[:max_failures]
         console.print(Text(f"First failures ({len(shown)} of {len(failures)}):", style="bold"))
-        for failure in shown:
-            console.print(Text(failure.render()))
+        for failure in shown:  # soft wrap: a long line stays one line (copyable locations)
+            console.print(Text(failure.render()), soft_wrap=True)
         if len(failures) > len(shown):
             console.print(Text(f"... and {len(failures) - len(shown)} more in the JSON report."))
     console.print(Text(_verdict(report), style=_STATUS_STYLE[_verdict_status(report.exit_code)]))
+
+
+def _findings_text(counts: dict[str, int], held: int) -> str:
+    """``"13 checks ✓, 1 check ✗, 30 values ✓, 1 shift"``: what held, then what broke."""
+    parts = [
+        _count(counts["checks_passed"], "check ✓", "checks ✓"),
+        _count(counts["checks_failed"], "check ✗", "checks ✗"),
+        _count(held, "value ✓", "values ✓"),
+        _count(counts["shifts"], "shift", "shifts"),
+        _count(counts["new"], "new", "new"),
+        _count(counts["missing"], "missing", "missing"),
+        _count(counts["errors"], "error", "errors"),
+    ]
+    return ", ".join(part for part in parts if part) or "nothing to check"
 
 
 def _verdict_status(exit_code: int) -> str:

@@ -68,6 +68,12 @@ def sample(strict=False):
     )  # fmt: skip
 
 
+TRAINING_ERROR = [
+    "chapters/05_training.qmd:40: exception in cell load: ZeroDivisionError: division by zero",
+    "    Traceback (most recent call last):",
+    "      Cell In[3], line 2",
+    "    ZeroDivisionError: division by zero",
+]
 HARDWARE_FAILURES = [
     "chapters/03_hardware.qmd:61: check failed [kv-fits]: KV cache fits in 80 GB",
     "    kv = 96 GB (96.0 gigabyte)",
@@ -249,16 +255,28 @@ EXPECTED_TABLE = (Path(__file__).parent / "fixtures" / "reader" / "console_summa
 
 def test_console_summary_table_and_first_failures_in_full():
     lines = [line.rstrip() for line in render(sample()).splitlines()]
-    assert "\n".join(lines[:10]) + "\n" == EXPECTED_TABLE
+    assert "\n".join(lines[:10]) + "\n" == EXPECTED_TABLE  # summary table and totals footer
     assert lines[10:] == [
         "First failures (3 of 3):",
+        *TRAINING_ERROR,  # errors first, then broken checks and shifts
         *HARDWARE_FAILURES,
-        "chapters/05_training.qmd:40: exception in cell load: ZeroDivisionError: division by zero",
-        "    Traceback (most recent call last):",
-        "      Cell In[3], line 2",
-        "    ZeroDivisionError: division by zero",
         "ERROR (exit 2): 1 check failed, 1 golden shift, 1 error.",
     ]
+
+
+def test_console_fits_80_columns_without_breaking_paths_or_locations():
+    console = Console(record=True, width=80)
+    sample().render_console(console)
+    lines = [line.rstrip() for line in console.export_text().splitlines()]
+    assert (
+        lines[4]
+        == " passed   chapters/01_intro.qmd          2   nothing to check            cached"
+    )
+    assert lines[5:7] == [
+        " failed   chapters/03_hardware.qmd       6   1 check ✓, 1 check ✗, 1      1.8 s",
+        "                                             value ✓, 1 shift, 1 new",
+    ]
+    assert TRAINING_ERROR[0] in lines  # soft-wrapped: one line however long
 
 
 def test_console_shows_only_the_first_failures():
