@@ -167,8 +167,8 @@ class ConstraintResult:
         relation = "<=" if self.kind == "max" else ">="
         verdict = "met" if self.met else "NOT met"
         return (
-            f"{self.name}: {_text(self.achieved)} {relation} {_text(self.limit)} "
-            f"({verdict}, {self.margin_fraction:+.0%} margin; limit from {self.source})"
+            f"{self.name}: {_text(self.achieved)}, limit {relation} {_text(self.limit)}: "
+            f"{verdict}, {self.margin_fraction:+.0%} margin ({self.source})"
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,7 +9,23 @@ import sys
 import textwrap
 
 import pytest
-from sim_docblocks import doc_examples
+from sim_helpers import (
+    ESP32_INT8_PEAK,
+    ESP32_SLEEP_W,
+    ESP32_TDP_W,
+    FLEET,
+    INFERENCES_PER_DAY,
+    POLAND_G_PER_KWH,
+    QUEBEC_G_PER_KWH,
+    RADIO_AIRTIME_S,
+    RADIO_EVENTS,
+    RADIO_W,
+    TINY_COMPUTE_EFF,
+    TINY_OVERHEAD_S,
+    VWW_MACS,
+    doc_examples,
+    hand_energy_kwh,
+)
 
 import mlsysim
 from mlsysim.sim import ResourceSimulation
@@ -26,31 +42,6 @@ SNIPPET = textwrap.dedent(
     print(f"Annual Carbon: {ledger.sustainability.carbon_kg:,.0f} kg CO2e")
     """
 )
-
-# Raw inputs, typed from the YAML catalogs / calibration / scenario / sim assumptions
-# (docs/labs.md, "The hand calculation behind it"). test_raw_inputs_match_the_catalogs pins them.
-VWW_MACS = 7.5e6  # models.yaml VWW flops_per_sample 7.5 MMAC
-ESP32_INT8_PEAK = 15.36e9  # hardware.yaml ESP32_S3 peak_flops.int8, flop/s
-TINY_COMPUTE_EFF = 0.40  # engine calibration "tiny"
-TINY_OVERHEAD_S = 100e-6
-ESP32_TDP_W = 1.17
-ESP32_SLEEP_W = 24.75e-6
-INFERENCES_PER_DAY = 5_000
-FLEET = 10_000_000
-RADIO_EVENTS, RADIO_AIRTIME_S, RADIO_W = 500, 1.0, 1.17  # sim/data/assumptions.yaml
-QUEBEC_G_PER_KWH, POLAND_G_PER_KWH = 1.7, 662.0
-DAYS = 365
-
-
-def hand_energy_kwh(days: float = DAYS, radio: bool = True) -> float:
-    """Fleet energy over ``days`` with nothing but arithmetic on the raw inputs."""
-    latency = 2 * VWW_MACS / (ESP32_INT8_PEAK * TINY_COMPUTE_EFF) + TINY_OVERHEAD_S
-    duty = INFERENCES_PER_DAY * latency / 86_400
-    average_w = duty * ESP32_TDP_W + (1 - duty) * ESP32_SLEEP_W
-    joules = average_w * days * 86_400
-    if radio:
-        joules += RADIO_EVENTS * RADIO_AIRTIME_S * RADIO_W * days
-    return joules * FLEET / 3.6e6
 
 
 def test_raw_inputs_match_the_catalogs():

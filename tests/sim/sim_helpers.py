@@ -1,0 +1,58 @@
+"""Shared by the sim tests: docs/labs.md example blocks, the doorbell hand calculation from raw
+catalog numbers, and a test-only scenario on a part with gaps in its catalog entry."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+LABS_DOC = Path(__file__).resolve().parents[2] / "docs" / "labs.md"
+_PAIR = re.compile(r"```python\n(?P<code>.*?)```\n```\n(?P<output>.*?)```", re.DOTALL)
+
+
+def doc_examples() -> list[tuple[str, str]]:
+    """Every fenced python block of docs/labs.md with the plain block printed right after it."""
+    text = LABS_DOC.read_text(encoding="utf-8")
+    return [(m["code"], m["output"]) for m in _PAIR.finditer(text)]
+
+
+# Raw inputs, typed from the YAML catalogs / calibration / scenario / sim assumptions
+# (docs/labs.md, "The hand calculation behind it"). test_raw_inputs_match_the_catalogs pins them.
+VWW_MACS = 7.5e6  # models.yaml VWW flops_per_sample 7.5 MMAC
+ESP32_INT8_PEAK = 15.36e9  # hardware.yaml ESP32_S3 peak_flops.int8, flop/s
+TINY_COMPUTE_EFF = 0.40  # engine calibration "tiny"
+TINY_OVERHEAD_S = 100e-6
+ESP32_TDP_W = 1.17
+ESP32_SLEEP_W = 24.75e-6
+INFERENCES_PER_DAY = 5_000
+FLEET = 10_000_000
+RADIO_EVENTS, RADIO_AIRTIME_S, RADIO_W = 500, 1.0, 1.17  # sim/data/assumptions.yaml
+QUEBEC_G_PER_KWH, POLAND_G_PER_KWH = 1.7, 662.0
+DAYS = 365
+
+
+def hand_energy_kwh(days: float = DAYS, radio: bool = True) -> float:
+    """Fleet energy over ``days`` with nothing but arithmetic on the raw inputs."""
+    latency = 2 * VWW_MACS / (ESP32_INT8_PEAK * TINY_COMPUTE_EFF) + TINY_OVERHEAD_S
+    duty = INFERENCES_PER_DAY * latency / 86_400
+    average_w = duty * ESP32_TDP_W + (1 - duty) * ESP32_SLEEP_W
+    joules = average_w * days * 86_400
+    if radio:
+        joules += RADIO_EVENTS * RADIO_AIRTIME_S * RADIO_W * days
+    return joules * FLEET / 3.6e6
+
+
+def thermostat():
+    """Test-only scenario: an STM32F4 fleet (no sourced mttf or unit_cost, no assumption)."""
+    import mlsysim
+
+    return mlsysim.Scenario(
+        name="Thermostat",
+        description="test only: an STM32F4 fleet",
+        model_name="KWS",
+        hardware_name="STM32F4",
+        deployment="tiny",
+        precision="int8",
+        fleet_size=1000,
+        inferences_per_day=100,
+    )

@@ -1,0 +1,136 @@
+"""Ledger: Quantity fields with derived unit-suffix floats, validate, exports and diff."""
+
+from __future__ import annotations
+
+import pytest
+
+import mlsysim
+from mlsysim import Q_
+from mlsysim.errors import InvariantError
+from mlsysim.sim import Ledger, ResourceSimulation
+from mlsysim.sim.ledger import changes_table
+
+
+def small_ledger() -> Ledger:
+    ledger = Ledger(title="toy")
+    ledger.performance["latency"] = Q_(2.5, "ms")
+    ledger.performance["mfu"] = Q_(0.4, "")
+    ledger.performance["bottleneck"] = "compute"
+    ledger.sustainability["energy"] = Q_(1500, "Wh")
+    ledger.sustainability["carbon"] = Q_(2, "tCO2e")
+    ledger.economics["capex"] = Q_(100, "USD")
+    ledger.economics["opex"] = Q_(20, "USD")
+    ledger.economics["tco"] = Q_(120, "USD")
+    ledger.reliability["failure_rate"] = Q_(3, "1/year")
+    ledger.reliability["mtbf"] = Q_(2, "day")
+    return ledger
+
+
+def test_suffix_fields_are_floats_derived_from_the_quantities():
+    ledger = small_ledger()
+    assert ledger.sustainability.carbon == Q_(2, "tCO2e")
+    assert ledger.sustainability.carbon_kg == 2000.0
+    assert ledger.sustainability.energy_kwh == 1.5
+    assert ledger.economics.tco_usd == 120.0
+    assert ledger.reliability.mtbf_hours == 48.0
+    assert ledger.reliability.failures_per_year == 3.0
+    assert ledger.performance.latency_s == pytest.approx(0.0025)
+    assert isinstance(ledger.sustainability.carbon_kg, float)
+    assert f"{ledger.sustainability.carbon_kg:,.0f}" == "2,000"
+
+
+def test_suffix_names_cannot_be_stored_and_numbers_need_units():
+    ledger = Ledger()
+    with pytest.raises(ValueError, match="store the Quantity under 'carbon'"):
+        ledger.sustainability["carbon_kg"] = 3.0
+    with pytest.raises(TypeError, match="must be a pint Quantity"):
+        ledger.sustainability["carbon"] = 3.0
+    with pytest.raises(AttributeError, match="has no field 'water'; fields: "):
+        _ = small_ledger().sustainability.water
+    with pytest.raises(AttributeError, match="set ledger fields with"):
+        ledger.sustainability.carbon = Q_(1, "kgCO2e")
+
+
+def test_validate_rejects_a_deliberately_bad_ledger_naming_every_field():
+    ledger = small_ledger()
+    ledger.sustainability["energy"] = Q_(-1, "kWh")
+    ledger.performance["mfu"] = Q_(1.3, "")
+    ledger.economics["tco"] = Q_(150, "USD")
+    ledger.sustainability["pue"] = Q_(0.8, "")
+    with pytest.raises(InvariantError) as caught:
+        ledger.validate()
+    assert str(caught.value) == (
+        "toy: performance.mfu = 1.3 is outside [0, 1]; sustainability.energy = -1 kWh is "
+        "negative; sustainability.pue = 0.8 is below 1; economics.tco = 150 USD != capex + "
+        "opex = 120 USD"
+    )
+    assert small_ledger().validate() is not None
+
+
+def test_validate_rejects_non_finite_values():
+    ledger = small_ledger()
+    ledger.economics["opex"] = Q_(float("nan"), "USD")
+    with pytest.raises(InvariantError, match=r"economics.opex is not finite"):
+        ledger.validate()
+
+
+def test_to_dict_markdown_and_latex():
+    ledger = small_ledger()
+    data = ledger.to_dict()
+    assert list(data) == ["performance", "sustainability", "economics", "reliability"]
+    assert data["sustainability"]["carbon"] == Q_(2, "tCO2e")
+    assert data["performance"]["bottleneck"] == "compute"
+    assert ledger.to_markdown().splitlines()[:6] == [
+        "**toy**",
+        "",
+        "| Section | Field | Value |",
+        "|---|---|---:|",
+        "| performance | latency | 2.5 ms |",
+        "| performance | mfu | 0.4 |",
+    ]
+    assert ledger._repr_markdown_() == ledger.to_markdown()
+    latex = ledger.to_latex()
+    assert latex.startswith("\\begin{tabular}{llr}\n\\hline\nSection & Field & Value \\\\")
+    assert "sustainability & carbon & 2 tCO2e \\\\" in latex
+    assert "economics & capex & 100 USD \\\\" in latex
+    assert latex.endswith("\\end{tabular}")
+    assert "performance & bottleneck & compute \\\\" in latex
+
+
+def test_latex_escapes_underscores():
+    ledger = Ledger()
+    ledger.reliability["mtbf_meaning"] = "fleet: 5% of N_devices"
+    assert "mtbf\\_meaning & fleet: 5\\% of N\\_devices \\\\" in ledger.to_latex()
+
+
+def test_diff_reports_absolute_and_relative_change():
+    before, after = small_ledger(), small_ledger()
+    after.sustainability["carbon"] = Q_(3000, "kgCO2e")
+    after.economics["capex"] = Q_(0, "USD")
+    changes = before.diff(after)
+    carbon = changes["sustainability"]["carbon"]
+    assert carbon.absolute == Q_(1, "tCO2e")
+    assert carbon.relative == pytest.approx(0.5)
+    assert changes["economics"]["capex"].relative == -1.0
+    assert changes["performance"]["latency"].relative == 0.0
+    assert "bottleneck" not in changes["performance"]
+    zero = Ledger()
+    zero.economics["capex"] = Q_(0, "USD")
+    assert zero.diff(after)["economics"]["capex"].relative is None
+    table = changes_table(changes)
+    assert "| sustainability.carbon | 2 tCO2e | 3,000 kgCO2e | +50.0% |" in table
+
+
+def test_resource_simulation_fills_every_section_and_the_constraint():
+    ledger = ResourceSimulation(mlsysim.Applications.Doorbell, "TinyPioneer").evaluate(
+        {"region": "Quebec", "duration_days": 365}
+    )
+    for name, section in ledger.sections().items():
+        assert len(section) > 0, name
+    assert ledger.performance.latency_ms == pytest.approx(2.5414, rel=1e-4)
+    assert ledger.performance.mfu.m_as("") <= 1
+    assert ledger.constraint.name == "power budget"
+    assert ledger.constraint.met
+    assert ledger.constraint.margin_fraction == pytest.approx((1.5 - 1.17) / 1.5)
+    assert ledger.to_dict()["constraint"]["met"] is True
+    assert ledger.choices["region"] == "Quebec"

@@ -1,0 +1,110 @@
+"""ReliabilitySimulation: independent fleets (N t / MTTF) vs series training jobs (Young/Daly)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from sim_helpers import thermostat
+
+import mlsysim
+from mlsysim.errors import CatalogError, ChoiceError, UnknownNameError
+from mlsysim.sim import ReliabilitySimulation
+from mlsysim.sim.reliability import FLEET_MTBF, JOB_MTBF
+
+
+def test_doorbell_fleet_fails_independently_by_hand():
+    ledger = ReliabilitySimulation("Doorbell", "TinyPioneer").evaluate({"duration_days": 365})
+    mttf_h = 438_000  # sim/data/assumptions.yaml: 2 %/year annualised failure rate
+    n = 10_000_000
+    assert ledger.reliability.failures.m_as("") == pytest.approx(n * 365 * 24 / mttf_h)
+    assert ledger.reliability.failures.m_as("") == pytest.approx(200_000)
+    assert ledger.reliability.failures_per_year == pytest.approx(n * 8766 / mttf_h, rel=1e-12)
+    assert ledger.reliability.mtbf_hours == pytest.approx(mttf_h / n, rel=1e-12)  # 2.6 minutes
+    assert ledger.reliability.mtbf_meaning == FLEET_MTBF
+    assert "goodput" not in ledger.reliability  # no checkpoints for a doorbell
+    assert "ESP32_S3.mttf" in ledger.sources
+    assert ledger.sources["ESP32_S3.mttf"].is_assumption
+
+
+def test_failures_scale_with_fleet_size_and_duration():
+    sim = ReliabilitySimulation("AV", "EdgeGuardian")
+    one = sim.evaluate({"fleet_size": 1, "duration_days": 365})
+    big = sim.evaluate({"fleet_size": 1000, "duration_days": 730})
+    assert big.reliability.failures.m_as("") == pytest.approx(
+        2000 * one.reliability.failures.m_as("")
+    )
+    assert one.reliability.failures.m_as("") == pytest.approx(8760 / 100_000)
+
+
+def test_training_job_is_a_series_system_with_young_daly_checkpoints():
+    ledger = ReliabilitySimulation("GPT4", "CloudTitan").evaluate({})
+    mtbf_h = 79_000 / 16_384  # H100 MTTF from Llama 3 / 16,384 GPUs
+    mtbf_s = mtbf_h * 3600
+    delta, restart = 60.0, 600.0  # labelled assumptions
+    tau = math.sqrt(2 * delta * mtbf_s)
+    goodput = 1 - delta / tau - (tau / 2 + restart) / mtbf_s
+    assert ledger.reliability.mtbf_hours == pytest.approx(mtbf_h, rel=1e-12)
+    assert ledger.reliability.mtbf_hours == pytest.approx(4.822, rel=1e-3)
+    assert ledger.reliability.mtbf_meaning == JOB_MTBF
+    assert ledger.reliability.checkpoint_interval.m_as("s") == pytest.approx(tau, rel=1e-12)
+    assert ledger.reliability.goodput.m_as("") == pytest.approx(goodput, rel=1e-12)
+    assert goodput == pytest.approx(0.8823, abs=1e-4)
+    days = mlsysim.Applications.GPT4.profile().time_to_train.m_as("day")
+    assert ledger.reliability.failures.m_as("") == pytest.approx(16_384 * days * 24 / 79_000)
+    assert ledger.reliability.time_to_train_with_failures_days == pytest.approx(days / goodput)
+
+
+def test_checkpoint_choices_change_the_interval_by_hand():
+    ledger = ReliabilitySimulation("GPT4", "CloudTitan").evaluate(
+        {"checkpoint_time_s": 240.0, "restart_time_s": 0.0}
+    )
+    mtbf_s = 79_000 / 16_384 * 3600
+    tau = math.sqrt(2 * 240 * mtbf_s)
+    assert ledger.reliability.checkpoint_interval.m_as("s") == pytest.approx(tau, rel=1e-12)
+    assert ledger.reliability.goodput.m_as("") == pytest.approx(
+        1 - 240 / tau - tau / 2 / mtbf_s, rel=1e-12
+    )
+
+
+@pytest.mark.parametrize(
+    ("choices", "error", "message"),
+    [
+        (
+            {"checkpoint_time_s": 0},
+            ChoiceError,
+            "choice 'checkpoint_time_s' = 0.0 is out of range; valid: (0, inf) s",
+        ),
+        (
+            {"restart_time_s": -1},
+            ChoiceError,
+            "choice 'restart_time_s' = -1.0 is out of range; valid: [0, inf) s",
+        ),
+        (
+            {"fleet_size": 0},
+            ChoiceError,
+            "choice 'fleet_size' = 0 is out of range; valid: [1, inf) device",
+        ),
+        (
+            {"region": "Quebec"},
+            UnknownNameError,
+            "unknown ReliabilitySimulation choice 'region'. Did you mean 'duration_days'? "
+            "Valid: checkpoint_time_s, duration_days, fleet_size, restart_time_s.",
+        ),
+    ],
+)
+def test_bad_choices(choices, error, message):
+    with pytest.raises(error) as caught:
+        ReliabilitySimulation("GPT4", "CloudTitan").evaluate(choices)
+    assert str(caught.value) == message
+
+
+def test_a_part_without_mttf_is_an_explicit_error_not_a_borrowed_value():
+    scenario = thermostat()
+    with pytest.raises(CatalogError) as caught:
+        ReliabilitySimulation(scenario, "TinyPioneer").evaluate({})
+    assert str(caught.value) == (
+        "STM32F4 has no sourced 'mttf' in the hardware catalog and no labelled assumption in "
+        "mlsysim/sim/data/assumptions.yaml; the failure count of STM32F4 devices needs it "
+        "(mlsysim never borrows it from another part)"
+    )
