@@ -135,19 +135,34 @@ class GoldenStore:
 
     @contextlib.contextmanager
     def _locked(self, path: Path) -> Iterator[None]:
+        """Hold ``fcntl.flock`` on ``<golden dir>/.golden.lock``; the file is removed on release,
+        so the folder holds only goldens. A waiter that wakes up on a removed (or replaced) lock
+        file retries on the current one, so two holders never overlap."""
         import fcntl
 
-        try:
-            self.golden_dir.mkdir(parents=True, exist_ok=True)
-            handle = open(self.golden_dir / LOCK_NAME, "a")  # noqa: SIM115 (held across yield)
-        except OSError as exc:
-            raise GoldenFileError(path, f"cannot write the golden folder: {_reason(exc)}") from exc
-        with handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        lock = self.golden_dir / LOCK_NAME
+        while True:
             try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+                self.golden_dir.mkdir(parents=True, exist_ok=True)
+                fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise GoldenFileError(
+                    path, f"cannot write the golden folder: {_reason(exc)}"
+                ) from exc
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                current = os.stat(lock).st_ino
+            except FileNotFoundError:
+                current = None
+            if current == os.fstat(fd).st_ino:
+                break
+            os.close(fd)  # the holder before us removed this lock file: take the new one
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(lock)
+            os.close(fd)  # closing releases the lock
 
 
 def _entries(run: ChapterRun) -> list[_Entry]:

@@ -359,7 +359,7 @@ def test_update_leaves_no_temp_files_and_keeps_the_file_mode(recorded):
     path = recorded.path_for(CHAPTER)
     path.chmod(0o640)
     recorded.update(run(RIDGE))
-    assert sorted(p.name for p in path.parent.iterdir()) == [LOCK_NAME, "03_hardware.yml"]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["03_hardware.yml"]
     assert path.stat().st_mode & 0o777 == 0o640
 
 
@@ -409,7 +409,7 @@ def test_unwritable_golden_file_is_an_error_and_loses_nothing(recorded, monkeypa
         recorded.update(run(RIDGE))
     assert str(info.value) == f"{path}: cannot write the golden file: Permission denied"
     assert path.read_text() == BASE_YAML
-    assert sorted(p.name for p in path.parent.iterdir()) == [LOCK_NAME, "03_hardware.yml"]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["03_hardware.yml"]
 
 
 def test_golden_folder_that_cannot_be_created_is_an_error(tmp_path):
@@ -455,6 +455,7 @@ def test_update_waits_for_the_folder_lock(recorded):
     lock.close()
     child.join(10)
     assert child.exitcode == 0
+    assert not (recorded.golden_dir / LOCK_NAME).exists()  # removed by its last holder
     assert recorded.load(CHAPTER)["inline"] == {
         "v": {"magnitude": 0.0, "text": "x 0", "unit": None}
     }
@@ -474,4 +475,4 @@ def test_concurrent_updates_of_two_chapters_lose_nothing(store):
     assert [c.exitcode for c in children] == [0, 0, 0]
     assert store.load(Path("b.qmd"))["inline"]["v"]["text"] == "w1 19"
     assert store.load(Path("a.qmd"))["inline"]["v"]["text"] in {"w0 19", "w2 19"}
-    assert sorted(p.name for p in store.golden_dir.iterdir()) == [LOCK_NAME, "a.yml", "b.yml"]
+    assert sorted(p.name for p in store.golden_dir.iterdir()) == ["a.yml", "b.yml"]
