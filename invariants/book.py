@@ -9,6 +9,7 @@ Goldens live in ``mlsysim: golden-dir:`` (default ``golden``), which must stay i
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 from collections.abc import Iterable, Sequence
@@ -128,12 +129,21 @@ def book_from_folder(folder: Path) -> Book:
 def read_config(root: Path) -> dict[str, Any]:
     """``_quarto.yml`` as a mapping ({} when absent); unreadable YAML is a ``BookError``."""
     path = root / QUARTO_CONFIG
-    if not path.is_file():
+    try:
+        stat = path.stat()
+    except OSError:
         return {}
+    return _parse_config(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_config(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    """Parsed once per (file, version): discovery asks for it several times."""
     import yaml
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise BookError(f"cannot read {path}: {exc}") from exc
     if not isinstance(data, dict):

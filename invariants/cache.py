@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from invariants.model import (
-    Chapter,
     ChapterRun,
     CheckOutcome,
     ExecutionError,
@@ -43,36 +42,39 @@ class ResultCache:
     def __init__(self, cache_dir: Path) -> None:
         self.cache_dir = Path(cache_dir)
 
-    def entry_path(self, chapter: Chapter) -> Path:
-        where = hashlib.sha256(os.path.abspath(chapter.path).encode()).hexdigest()[:12]
-        return self.cache_dir / f"{chapter.path.stem}-{where}.json"
+    def entry_path(self, chapter: Path) -> Path:
+        where = hashlib.sha256(os.path.abspath(chapter).encode()).hexdigest()[:12]
+        return self.cache_dir / f"{Path(chapter).stem}-{where}.json"
 
     def load(
         self,
-        chapter: Chapter,
+        chapter: Path,
+        text: str,
         golden: Path,
         env: dict[str, str] | None = None,
         kernel_name: str = "python3",
     ) -> ChapterRun | None:
-        """The cached run of ``chapter`` if its key and every dependency still match."""
+        """The cached run of ``chapter`` (whose content is ``text``) if its key and every
+        dependency still match. Needs no parsing of the chapter: a hit costs a few stats."""
         try:
             entry = json.loads(self.entry_path(chapter).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         if not isinstance(entry, dict) or entry.get("version") != CACHE_VERSION:
             return None
-        if entry.get("key") != chapter_key(chapter, golden, env, kernel_name):
+        if entry.get("key") != chapter_key(text, golden, env, kernel_name):
             return None
         if not all(_unchanged(dep) for dep in entry.get("dependencies", [])):
             return None
         try:
-            return run_from_json(entry["run"], chapter.path)
+            return run_from_json(entry["run"], Path(chapter))
         except (KeyError, TypeError, ValueError):
             return None
 
     def store(
         self,
-        chapter: Chapter,
+        chapter: Path,
+        text: str,
         golden: Path,
         run: ChapterRun,
         env: dict[str, str] | None = None,
@@ -81,8 +83,8 @@ class ResultCache:
         """Write ``run`` atomically; its dependencies are fingerprinted now."""
         entry = {
             "version": CACHE_VERSION,
-            "chapter": str(chapter.path),
-            "key": chapter_key(chapter, golden, env, kernel_name),
+            "chapter": str(chapter),
+            "key": chapter_key(text, golden, env, kernel_name),
             "dependencies": [fp for f in run.dependencies if (fp := fingerprint(f))],
             "run": run_to_json(run),
         }
@@ -92,9 +94,7 @@ class ResultCache:
         return path
 
 
-def chapter_key(
-    chapter: Chapter, golden: Path, env: dict[str, str] | None, kernel_name: str
-) -> str:
+def chapter_key(text: str, golden: Path, env: dict[str, str] | None, kernel_name: str) -> str:
     """SHA-256 of what every run of this chapter depends on besides imported/opened files."""
     digest = hashlib.sha256()
     runner_source = Path(__file__).with_name("runner.py")
@@ -103,7 +103,7 @@ def chapter_key(
         sys.version,
         kernel_name,
         json.dumps(sorted((env or {}).items())),
-        chapter.text,
+        text,
     ):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     for path in (golden, runner_source):

@@ -93,6 +93,7 @@ class _BookCheck:
         self.cache = ResultCache(book.cache_dir)
         roots = tuple(p for p in (book.root, package_dir("mlsysim")) if p is not None)
         self.options = RunOptions(timeout=timeout, kernel_name=kernel_name, watch_roots=roots)
+        self.texts: dict[Path, str] = {}  # what each chapter's cache entry is keyed on
 
     async def run(self, json_path: Path | None, junit_path: Path | None) -> Any:
         from invariants.report import BookReport
@@ -101,15 +102,16 @@ class _BookCheck:
         pending: list[Chapter] = []
         for path in self.book.chapters:
             self._event(path, "queued")
-            chapter, failure = self._read(path)
+            text = _read_text(path)
+            cached = self._cached(path, text)
+            if cached is not None:  # a hit needs no parsing: a few stats and a JSON read
+                reports[path] = self._finish(path, cached, cached=True)
+                continue
+            chapter, failure = self._parse(path, text)
             if chapter is None:
                 reports[path] = self._report(path, None, cached=False, errors=[failure])
-                continue
-            cached = self._cached(chapter)
-            if cached is not None:
-                reports[path] = self._finish(path, cached, chapter, cached=True)
             elif not _needs_kernel(chapter):
-                reports[path] = self._finish(path, ChapterRun(path, 0), chapter, cached=False)
+                reports[path] = self._finish(path, ChapterRun(path, 0), cached=False)
             else:
                 pending.append(chapter)
         if pending:
@@ -122,19 +124,20 @@ class _BookCheck:
         self._write(report, json_path, junit_path)
         return report
 
-    def _read(self, path: Path) -> tuple[Chapter | None, ExecutionError | None]:
-        from invariants.qmd import QmdError, read_qmd
+    def _parse(self, path: Path, text: str | None) -> tuple[Chapter | None, Any]:
+        from invariants.qmd import QmdError, parse_qmd, read_qmd
 
-        try:
-            return read_qmd(path), None
+        try:  # read_qmd again when we could not decode: it names the bad byte's line
+            return (read_qmd(path) if text is None else parse_qmd(text, path)), None
         except QmdError as exc:
             return None, ExecutionError(kind="reader", message=str(exc), line=exc.line or None)
 
-    def _cached(self, chapter: Chapter) -> ChapterRun | None:
-        if not self.use_cache:
+    def _cached(self, path: Path, text: str | None) -> ChapterRun | None:
+        if not self.use_cache or text is None:
             return None
-        golden = self.store.path_for(chapter.path)
-        return self.cache.load(chapter, golden, self.options.env, self.options.kernel_name)
+        self.texts[path] = text
+        golden = self.store.path_for(path)
+        return self.cache.load(path, text, golden, self.options.env, self.options.kernel_name)
 
     async def _run_all(self, pending: list[Chapter], reports: dict[Path, Any]) -> None:
         from invariants.kernels import KernelPool, KernelStartError
@@ -161,12 +164,12 @@ class _BookCheck:
                     run = ChapterRun(chapter=chapter.path, cells_run=0, errors=(error,))
                 else:
                     run = await run_chapter_async(chapter, self.options, kernel)
-            reports[chapter.path] = self._finish(chapter.path, run, chapter, cached=False)
+            reports[chapter.path] = self._finish(chapter.path, run, cached=False)
 
         async with pool:
             await asyncio.gather(*(one(chapter) for chapter in pending))
 
-    def _finish(self, path: Path, run: ChapterRun, chapter: Chapter, *, cached: bool) -> Any:
+    def _finish(self, path: Path, run: ChapterRun, *, cached: bool) -> Any:
         """Compare (or, with ``--update`` and a clean run, update) the golden; cache the run."""
         from invariants.golden import GoldenFileError
 
@@ -182,7 +185,7 @@ class _BookCheck:
             errors.append(ExecutionError(kind="golden", message=_golden_message(exc)))
         fresh = not cached or (updating and bool(findings))
         if self.use_cache and fresh and not run.errors and not errors:
-            self._store_cache(chapter, run)  # after --update: keyed on the new golden
+            self._store_cache(path, run)  # after --update: keyed on the new golden
         return self._report(
             path, run, cached=cached, findings=findings, errors=errors, updated=updating
         )
@@ -213,10 +216,13 @@ class _BookCheck:
         )
         return report
 
-    def _store_cache(self, chapter: Chapter, run: ChapterRun) -> None:
-        golden = self.store.path_for(chapter.path)
+    def _store_cache(self, path: Path, run: ChapterRun) -> None:
+        text = self.texts.get(path)
+        if text is None:
+            return
+        golden = self.store.path_for(path)
         with contextlib.suppress(OSError):  # a read-only book is checked, just not cached
-            self.cache.store(chapter, golden, run, self.options.env, self.options.kernel_name)
+            self.cache.store(path, text, golden, run, self.options.env, self.options.kernel_name)
 
     def _event(self, path: Path, state: str, report: Any = None) -> None:
         self.progress(ChapterEvent(self.book.relative(path), state, report))
@@ -232,6 +238,13 @@ class _BookCheck:
         if junit_path:
             Path(junit_path).parent.mkdir(parents=True, exist_ok=True)
             report.write_junit(Path(junit_path))
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _needs_kernel(chapter: Chapter) -> bool:

@@ -330,6 +330,15 @@ class _Execution:
             if not payload:
                 continue
             expr = by_index[payload["index"]]
+            if payload.get("error"):
+                self.errors.append(
+                    ExecutionError(
+                        kind="exception",
+                        message=f"inline `{{python}} {expr.code}` raised {payload['error']} "
+                        f"({self.chapter.path.name}:{expr.line})",
+                        line=expr.line,
+                    )
+                )
             self.inline[expr.index] = InlineValue(
                 expr=expr,
                 text=payload.get("text"),

@@ -54,7 +54,7 @@ def _setup(tmp_path):
     run = _run(chapter.path, (str(module), str(data)))
     cache = ResultCache(tmp_path / ".invariants" / "cache")
     golden = tmp_path / "golden" / "ch.yml"
-    cache.store(chapter, golden, run)
+    cache.store(chapter.path, chapter.text, golden, run)
     return cache, chapter, golden, run, module, data
 
 
@@ -65,14 +65,14 @@ def test_run_round_trips_through_json(tmp_path):
 
 def test_an_unchanged_chapter_is_a_hit(tmp_path):
     cache, chapter, golden, run, _, _ = _setup(tmp_path)
-    assert cache.load(chapter, golden) == run
-    assert cache.entry_path(chapter).parent == tmp_path / ".invariants" / "cache"
+    assert cache.load(chapter.path, chapter.text, golden) == run
+    assert cache.entry_path(chapter.path).parent == tmp_path / ".invariants" / "cache"
 
 
 def test_a_touched_but_identical_module_is_still_a_hit(tmp_path):
     cache, chapter, golden, run, module, _ = _setup(tmp_path)
     os.utime(module, ns=(1, 1))
-    assert cache.load(chapter, golden) == run
+    assert cache.load(chapter.path, chapter.text, golden) == run
 
 
 def test_an_edited_module_is_a_miss(tmp_path):
@@ -80,32 +80,32 @@ def test_an_edited_module_is_a_miss(tmp_path):
     stat = module.stat()
     module.write_text("BANDWIDTH = 3.36\n")  # same size: only the content says it changed
     os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
-    assert cache.load(chapter, golden) is None
+    assert cache.load(chapter.path, chapter.text, golden) is None
 
 
 def test_an_edited_or_deleted_data_file_is_a_miss(tmp_path):
     cache, chapter, golden, _, _, data = _setup(tmp_path)
     data.write_text("1979\n")
-    assert cache.load(chapter, golden) is None
+    assert cache.load(chapter.path, chapter.text, golden) is None
     data.unlink()
-    assert cache.load(chapter, golden) is None
+    assert cache.load(chapter.path, chapter.text, golden) is None
 
 
 def test_chapter_text_golden_and_environment_are_in_the_key(tmp_path):
     cache, chapter, golden, _, _, _ = _setup(tmp_path)
     edited = _chapter(chapter.path, chapter.text + "more prose\n")
-    assert cache.load(edited, golden) is None
-    assert cache.load(chapter, golden, env={"SEED": "1"}) is None
-    assert cache.load(chapter, golden, kernel_name="other") is None
+    assert cache.load(edited.path, edited.text, golden) is None
+    assert cache.load(chapter.path, chapter.text, golden, env={"SEED": "1"}) is None
+    assert cache.load(chapter.path, chapter.text, golden, kernel_name="other") is None
     golden.parent.mkdir()
     golden.write_text("inline: {}\n")
-    assert cache.load(chapter, golden) is None
+    assert cache.load(chapter.path, chapter.text, golden) is None
 
 
 def test_a_corrupt_entry_is_a_miss_not_an_error(tmp_path):
     cache, chapter, golden, _, _, _ = _setup(tmp_path)
-    cache.entry_path(chapter).write_text("{not json")
-    assert cache.load(chapter, golden) is None
+    cache.entry_path(chapter.path).write_text("{not json")
+    assert cache.load(chapter.path, chapter.text, golden) is None
 
 
 def test_fingerprint_of_a_missing_file_is_none(tmp_path):

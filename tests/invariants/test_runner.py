@@ -75,10 +75,15 @@ def test_syntax_error_is_reported_at_its_qmd_line():
 
 def test_raising_cell_reported_error_true_cell_allowed_and_later_cells_run():
     run = _run(BAD / "raises.qmd")
-    (error,) = run.errors
+    error, inline_error = run.errors
     assert (error.kind, error.line, error.cell) == ("exception", 7, "divide")
     assert error.message == "ZeroDivisionError: division by zero in divide (raises.qmd:7)"
     assert "----> 4 ratio = a / b" in error.traceback
+    assert (inline_error.kind, inline_error.line, inline_error.cell) == ("exception", 21, None)
+    assert inline_error.message == (
+        "inline `{python} nothing_here` raised NameError: name 'nothing_here' is not defined "
+        "(raises.qmd:21)"
+    )
     assert [(v.text, v.error) for v in run.inline] == [
         ("42", None),
         (None, "NameError: name 'nothing_here' is not defined"),
