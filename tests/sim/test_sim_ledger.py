@@ -134,3 +134,34 @@ def test_resource_simulation_fills_every_section_and_the_constraint():
     assert ledger.constraint.margin_fraction == pytest.approx((1.5 - 1.17) / 1.5)
     assert ledger.to_dict()["constraint"]["met"] is True
     assert ledger.choices["region"] == "Quebec"
+
+
+def test_resource_simulation_validates_its_merged_choices():
+    sim = ResourceSimulation("GPT4", "CloudTitan")
+    with pytest.raises(mlsysim.UnknownNameError) as caught:
+        sim.evaluate({"checkpoint_time": 60})
+    assert str(caught.value) == (
+        "unknown ResourceSimulation choice 'checkpoint_time'. Did you mean 'checkpoint_time_s', "
+        "'restart_time_s', 'fleet_size'? Valid: checkpoint_time_s, duration_days, duty_cycle, "
+        "embodied_kg, fleet_size, include_radio, lifetime_years, pue, region, restart_time_s."
+    )
+
+
+def test_a_resized_training_cluster_takes_longer_for_the_same_energy():
+    sim = ResourceSimulation("GPT4", "CloudTitan")
+    full, half = sim.evaluate({}), sim.evaluate({"fleet_size": 8192})
+    assert half.performance.time_to_train_days == pytest.approx(
+        2 * full.performance.time_to_train_days, rel=1e-9
+    )
+    assert half.sustainability.energy_kwh == pytest.approx(full.sustainability.energy_kwh)
+    assert half.reliability.mtbf_hours == pytest.approx(2 * full.reliability.mtbf_hours)
+
+
+def test_plot_ledger_reads_a_real_ledger():
+    from mlsysim.viz.plots import plot_ledger
+
+    ledger = ResourceSimulation("Doorbell", "TinyPioneer").evaluate({"region": "Quebec"})
+    figure = plot_ledger(ledger)
+    table = next(t for t in figure.axes[0].tables if t.get_gid() == "scorecard")
+    texts = {cell.get_text().get_text() for cell in table.get_celld().values()}
+    assert {"sustainability", "carbon", "power budget", "yes"} <= texts
