@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml  # noqa: F401  # before pytester's sys.modules snapshot: C loader can't re-import
 
 from invariants.model import ChapterRun, InlineValue
 
