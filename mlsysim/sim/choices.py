@@ -8,6 +8,7 @@ student's dict against them (unknown key, wrong type, unknown name, out of range
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,12 @@ from typing import Any
 from mlsysim.errors import ChoiceError, UnknownNameError
 
 _TYPE_NAMES = {float: "a number", int: "an integer", str: "a string", bool: "true/false"}
+_ACCEPTS = {float: numbers.Real, int: numbers.Integral}
+
+
+class UnknownChoiceError(UnknownNameError, ChoiceError):
+    """An unknown choice key or value: a ``KeyError`` listing close names (``UnknownNameError``)
+    and a ``ValueError`` (``ChoiceError``), so either ``except`` catches it."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +62,8 @@ class Choice:
 
     def validate(self, value: Any) -> Any:
         """Return the value (ints widened to float for float choices) or raise naming the choice."""
-        if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        ok_type = isinstance(value, self.kind) and not (
+        accepts = _ACCEPTS.get(self.kind, self.kind)
+        ok_type = isinstance(value, accepts) and not (
             self.kind is not bool and isinstance(value, bool)
         )
         if not ok_type:
@@ -68,8 +74,9 @@ class Choice:
         if self.allowed is not None:
             names = self.names()
             if value not in names:
-                raise UnknownNameError(f"choice {self.name!r} value", value, names)
+                raise UnknownChoiceError(f"choice {self.name!r} value", value, names)
         if self.kind in (int, float):
+            value = self.kind(value)
             bad = not math.isfinite(value)
             bad = bad or (
                 self.low is not None and (value <= self.low if self.low_open else value < self.low)
@@ -112,7 +119,7 @@ def resolve_choices(
         )
     for key in given:
         if key not in by_name:
-            raise UnknownNameError(f"{owner} choice", key, by_name)
+            raise UnknownChoiceError(f"{owner} choice", key, by_name)
     resolved = {}
     for choice in declared:
         value = given.get(choice.name, choice.default)

@@ -103,7 +103,9 @@ class Section:
         return getattr(self, key)
 
     def __getattr__(self, key: str) -> Any:
-        values = self.__dict__["_values"]
+        values = self.__dict__.get("_values")
+        if values is None or key.startswith("__"):
+            raise AttributeError(key)
         if key in values:
             return values[key]
         parsed = suffix_unit(key)

@@ -126,9 +126,9 @@ def fill_sustainability(ledger: Ledger, lab: Lab) -> dict[str, Any]:
     section["carbon_intensity"] = grid.carbon_intensity
     section["operational_carbon"] = operational.to("kgCO2e")
     section["embodied_carbon"] = None if embodied is None else embodied.to("kgCO2e")
-    section["carbon"] = (operational + (embodied if embodied is not None else 0 * operational)).to(
-        "kgCO2e"
-    )
+    total = operational if embodied is None else operational + embodied
+    section["carbon"] = total.to("kgCO2e")
+
     water = None
     if grid.water_intensity is not None:
         water = (energies["energy"] * grid.water_intensity).to("L")

@@ -165,3 +165,13 @@ def test_plot_ledger_reads_a_real_ledger():
     table = next(t for t in figure.axes[0].tables if t.get_gid() == "scorecard")
     texts = {cell.get_text().get_text() for cell in table.get_celld().values()}
     assert {"sustainability", "carbon", "power budget", "yes"} <= texts
+
+
+def test_a_ledger_copies_and_pickles():
+    import copy
+    import pickle
+
+    ledger = small_ledger()
+    for clone in (copy.deepcopy(ledger), pickle.loads(pickle.dumps(ledger))):
+        assert clone.sustainability.carbon_kg == 2000.0
+        assert clone.to_markdown() == ledger.to_markdown()

@@ -102,3 +102,24 @@ def test_subclass_bad_choices():
 def test_base_simulation_without_fill_says_what_to_do():
     with pytest.raises(NotImplementedError, match="BaseSimulation must implement fill"):
         BaseSimulation("Doorbell", "TinyPioneer").evaluate({})
+
+
+def test_unknown_keys_and_regions_are_both_key_and_value_errors():
+    from mlsysim.sim.choices import UnknownChoiceError
+
+    sim = ResourceSimulation("Doorbell", "TinyPioneer")
+    for bad in ({"regoin": "Quebec"}, {"region": "Quebek"}):
+        with pytest.raises(ValueError) as caught:
+            sim.evaluate(bad)
+        assert isinstance(caught.value, UnknownChoiceError)
+        assert isinstance(caught.value, (UnknownNameError, ChoiceError, KeyError))
+
+
+def test_numpy_numbers_are_accepted_and_ints_widen_for_float_choices():
+    import numpy as np
+
+    sim = ResourceSimulation("Doorbell", "TinyPioneer")
+    ledger = sim.evaluate({"fleet_size": np.int64(1000), "duration_days": np.float32(30)})
+    assert ledger.choices["fleet_size"] == 1000 and type(ledger.choices["fleet_size"]) is int
+    assert type(ledger.choices["duration_days"]) is float
+    assert ledger.reliability.fleet_size.m_as("") == 1000
