@@ -166,7 +166,8 @@ class GoldenStore:
 
 
 def _entries(run: ChapterRun) -> list[_Entry]:
-    """This run's entries in document order, de-duplicated by key and text.
+    """This run's entries in document order, de-duplicated by key and text. An inline key is
+    the expression's code with each whitespace run collapsed to one space.
 
     The same expression (or golden name) published twice with the same text is one entry (its
     lines collected); published with a different text, the later text gets key ``"<key> #2"``,
@@ -176,7 +177,8 @@ def _entries(run: ChapterRun) -> list[_Entry]:
         if value.text is None or value.error is not None:
             continue
         data = {"magnitude": value.magnitude, "text": value.text, "unit": value.unit}
-        groups.setdefault((INLINE, value.expr.code), []).append((value.text, data, value.expr.line))
+        key = " ".join(value.expr.code.split())  # a reflowed paragraph keeps its keys
+        groups.setdefault((INLINE, key), []).append((value.text, data, value.expr.line))
     for outcome in run.checks:
         record = outcome.record
         if record.kind != GOLDEN or record.golden is None:

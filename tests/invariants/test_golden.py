@@ -154,6 +154,15 @@ def test_same_expression_different_texts_are_numbered_entries(store):
     assert findings["x #2"].line == 30
 
 
+def test_inline_key_ignores_whitespace_so_a_reflowed_expression_keeps_its_entry(store):
+    store.update(run(inline("fmt(x,  'GB')", "8 GB", 8.0, "gigabyte", line=3)))
+    reflowed = run(inline("fmt(x,\n 'GB')", "8 GB", 8.0, "gigabyte", line=4))
+    assert list(store.snapshot(reflowed)["inline"]) == ["fmt(x, 'GB')"]
+    assert [(f.key, f.status) for f in store.compare(reflowed, strict=True)] == [
+        ("fmt(x, 'GB')", "ok")
+    ]
+
+
 def test_inline_values_that_failed_to_evaluate_are_not_snapshotted(store):
     broken = run(RIDGE, inline("oops", None, error="NameError: name 'oops' is not defined"))
     assert list(store.snapshot(broken)["inline"]) == ["ridge_str"]

@@ -229,3 +229,24 @@ def test_quarto_nested_code_example_has_no_cell():
 def test_a_backtick_line_with_backticks_in_its_info_is_code_not_a_fence():
     chapter = parse("``` `{python} a` ```\n\n`{python} b`\n")
     assert [(e.code, e.line) for e in chapter.inline] == [("b", 3)]
+
+
+def test_cell_with_brace_attributes_and_empty_bodies_like_quarto_issue_1034():
+    # quarto-cli tests/docs/break-quarto-md/github-issue-1034.qmd, with Python cells
+    chapter = parse(
+        "---\nexecute:\n  echo: true\n---\n\nThe original chunk:\n\n"
+        "```{python}\n#| label: foo\n1 + 2\n```\n\n"
+        "An empty body:\n\n```{python, echo=False}\n```\n\n"
+        "A blank line body:\n\n``` {python}\n\n```\n"
+    )
+    assert chapter.front_matter == {"execute": {"echo": True}}
+    assert [(c.label, c.source, c.start_line) for c in chapter.cells] == [
+        ("foo", "#| label: foo\n1 + 2", 9),
+        (None, "", 16),
+        (None, "", 21),
+    ]
+
+
+def test_an_inline_expression_may_wrap_lines_within_its_paragraph():
+    (expr,) = parse("Total: `{python} fmt(x,\n  'GB')` here.\n").inline
+    assert (expr.code, expr.line, expr.column) == ("fmt(x,\n  'GB')", 1, 8)
