@@ -89,9 +89,34 @@ def fleet_energy(lab: Lab) -> dict[str, Any]:
     }
 
 
+def embodied_carbon(lab: Lab) -> Any:
+    """N x embodied per device x T / lifetime [kgCO2e], from the choices else the catalog;
+    None (with a note) when either the embodied carbon or the lifetime is unsourced."""
+    from mlsysim.core.formulas.sustainability import embodied_carbon_amortized
+    from mlsysim.core.units import Q_
+
+    per_device, lifetime = lab.choices.get("embodied_kg"), lab.choices.get("lifetime_years")
+    if per_device is None:
+        per_device = lab.hardware_value("embodied_carbon", "embodied carbon", required=False)
+    else:
+        per_device = Q_(per_device, "kgCO2e")
+    if lifetime is None:
+        lifetime = lab.hardware_value("lifetime", "embodied amortisation", required=False)
+    else:
+        lifetime = Q_(lifetime, "year")
+    if per_device is None or lifetime is None:
+        lab.note(
+            f"embodied carbon not included: no sourced embodied_carbon and lifetime for "
+            f"{lab.hardware.name} (choices embodied_kg and lifetime_years supply them)"
+        )
+        return None
+    amortised = embodied_carbon_amortized(per_device * lab.fleet_size, lifetime, lab.duration)
+    return amortised.to("kgCO2e")
+
+
 def fill_sustainability(ledger: Ledger, lab: Lab) -> dict[str, Any]:
     """Write energy, carbon (operational + embodied), intensity and water into the ledger."""
-    from mlsysim.core.formulas.sustainability import embodied_carbon_amortized, operational_carbon
+    from mlsysim.core.formulas.sustainability import operational_carbon
 
     section = ledger.sustainability
     energies = fleet_energy(lab)
@@ -100,35 +125,12 @@ def fill_sustainability(ledger: Ledger, lab: Lab) -> dict[str, Any]:
     grid = lab.grid
     lab.record_source(f"{grid.name}.carbon_intensity", grid.provenance.get("carbon_intensity"))
     operational = operational_carbon(energies["it_energy"], grid.carbon_intensity, lab.pue)
-    embodied = None
-    per_device = lab.choices.get("embodied_kg")
-    hw = lab.hardware
-    if per_device is None:
-        per_device = lab.hardware_value("embodied_carbon", "embodied carbon", required=False)
-    else:
-        from mlsysim.core.units import Q_
-
-        per_device = Q_(per_device, "kgCO2e")
-    lifetime = lab.choices.get("lifetime_years")
-    if lifetime is None:
-        lifetime = lab.hardware_value("lifetime", "embodied amortisation", required=False)
-    else:
-        from mlsysim.core.units import Q_
-
-        lifetime = Q_(lifetime, "year")
-    if per_device is not None and lifetime is not None:
-        embodied = embodied_carbon_amortized(per_device * lab.fleet_size, lifetime, lab.duration)
-    else:
-        lab.note(
-            f"embodied carbon not included: no sourced embodied_carbon and lifetime for "
-            f"{hw.name} (choices embodied_kg and lifetime_years supply them)"
-        )
+    embodied = embodied_carbon(lab)
     section["carbon_intensity"] = grid.carbon_intensity
     section["operational_carbon"] = operational.to("kgCO2e")
-    section["embodied_carbon"] = None if embodied is None else embodied.to("kgCO2e")
+    section["embodied_carbon"] = embodied
     total = operational if embodied is None else operational + embodied
     section["carbon"] = total.to("kgCO2e")
-
     water = None
     if grid.water_intensity is not None:
         water = (energies["energy"] * grid.water_intensity).to("L")

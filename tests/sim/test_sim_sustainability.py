@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import mlsysim
+from mlsysim import Q_
 from mlsysim.errors import ChoiceError, UnknownNameError
 from mlsysim.sim import SustainabilitySimulation
 from mlsysim.sim.personas import Personas
@@ -145,3 +146,15 @@ def test_unknown_region_lists_close_names():
         "unknown choice 'region' value 'Quebek'. Did you mean 'Quebec'? Valid: Australia,"
     )
     assert isinstance(caught.value, KeyError)
+
+
+def test_water_is_facility_energy_times_the_grid_water_intensity(monkeypatch):
+    from mlsysim.core.catalogs import GridRegion
+    from mlsysim.sim.base import Lab
+
+    wet = GridRegion("Wet", "test-only grid", Q_(100, "gCO2e/kWh"), None, Q_(2.0, "L/kWh"))
+    monkeypatch.setattr(Lab, "grid", property(lambda self: wet))
+    ledger = SustainabilitySimulation("Chatbot", "CloudTitan").evaluate({"duration_days": 1})
+    facility_kwh = 1024 * 0.700 * 24 * 1.10
+    assert ledger.sustainability.energy_kwh == pytest.approx(facility_kwh, rel=1e-12)
+    assert ledger.sustainability.water_l == pytest.approx(2.0 * facility_kwh, rel=1e-12)
