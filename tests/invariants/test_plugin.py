@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml  # noqa: F401  # before pytester's sys.modules snapshot: C loader can't re-import
 
-from invariants.model import ChapterRun, InlineValue
+from invariants.model import ChapterRun, CheckOutcome, InlineValue
+from invariants.protocol import CheckRecord, PublishedValue
 
 pytest_plugins = ["pytester"]
 
@@ -142,6 +143,31 @@ def test_new_values_fail_only_under_strict(pytester, book, fake_runner):
     result = pytester.runpytest("--invariants", str(book), "--invariants-strict")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["index.qmd:12: new: inline `{python} chapters * 2`"])
+
+
+def test_a_failed_check_is_a_section_with_its_values(pytester, book, fake_runner, monkeypatch):
+    record_goldens(pytester, book)
+    ridge = PublishedValue(147.6, "flop / byte", "148 FLOP/byte")
+    record = CheckRecord(
+        kind="check", message="the ridge point sits above 200 FLOP/byte", passed=False,
+        file="cell", line=4, values={"ridge": ridge},
+    )  # fmt: skip
+
+    def failing(chapter, options):
+        run = run_in_process(chapter, options)
+        if chapter.path.stem != "roofline":
+            return run
+        return ChapterRun(chapter=run.chapter, cells_run=run.cells_run, inline=run.inline,
+                          checks=(CheckOutcome(record=record, line=9, cell="ridge"),))  # fmt: skip
+
+    monkeypatch.setattr("invariants.runner.run_chapter", failing)
+    result = pytester.runpytest("--invariants", str(book))
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "chapters/roofline.qmd:9: check failed: the ridge point sits above 200 FLOP/byte",
+        "    ridge = 148 FLOP/byte (147.6 flop / byte)",
+        "    in cell ridge",
+    ])  # fmt: skip
 
 
 def test_corrupt_golden_is_an_error_naming_the_file(pytester, book, fake_runner):
