@@ -35,6 +35,8 @@ def device_power(lab: Lab) -> tuple[Any, Any]:
     hw = lab.hardware
     chosen = lab.choices.get("duty_cycle")
     duty = 1.0 if lab.is_training else (lab.scenario.duty_cycle if chosen is None else chosen)
+    if lab.is_training and chosen is not None:
+        lab.note(f"duty_cycle {chosen} not applied: a training run keeps every device busy")
     rest = Q_(0.0, "W")
     if duty < 1.0:
         rest = hw.sleep_power

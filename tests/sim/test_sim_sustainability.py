@@ -158,3 +158,10 @@ def test_water_is_facility_energy_times_the_grid_water_intensity(monkeypatch):
     facility_kwh = 1024 * 0.700 * 24 * 1.10
     assert ledger.sustainability.energy_kwh == pytest.approx(facility_kwh, rel=1e-12)
     assert ledger.sustainability.water_l == pytest.approx(2.0 * facility_kwh, rel=1e-12)
+
+
+def test_a_training_run_ignores_a_duty_cycle_choice_and_says_so():
+    sim = SustainabilitySimulation("GPT4", "CloudTitan")
+    busy, chosen = sim.evaluate({}), sim.evaluate({"duty_cycle": 0.1})
+    assert chosen.sustainability.energy_kwh == busy.sustainability.energy_kwh
+    assert "duty_cycle 0.1 not applied: a training run keeps every device busy" in chosen.notes
