@@ -32,9 +32,10 @@ INVERTED_CLAIM = [
         'check(single.decode_bottleneck == "compute", "decode at batch 1 is compute-bound")',
     ),
     (
-        "one token per pass and is memory-bound. The two phases sit on opposite sides of the "
-        "ridge point.",
-        "one token per pass and is compute-bound too. Both phases sit above the ridge point.",
+        "processes one token per pass and is memory-bound. The two phases sit on opposite sides "
+        "of the ridge\npoint.",
+        "processes one token per pass and is compute-bound too. Both phases sit above the ridge\n"
+        "point.",
     ),
 ]
 
@@ -48,6 +49,7 @@ BANDWIDTH_DEPENDENT = {
     "bandwidth_gain_str": "H100 / A100 bandwidth",
     "crossover_n_str": "3 x ridge",
     "small_batch_latency_str": "batch 1 is memory-bound: weights / bandwidth + overhead",
+    "overhead_share_str": "fixed overhead / the batch-1 latency",
     "small_batch_tput_str": "1 / the batch-1 latency",
     "batch_gain_str": "batch-256 throughput / batch-1 throughput",
     "small_speedup_str": "A100 / H100 batch-1 latency",
