@@ -439,29 +439,27 @@ def _render_console(report: BookReport, console: Any, max_failures: int) -> None
     from rich.table import Table
     from rich.text import Text
 
-    summary = report.summary
-    held = sum(f.status == "ok" for c in report.chapters for f in c.findings)
+    total = _tally(report.chapters)
     seconds = sum(c.run.duration_s for c in report.chapters if c.run)
     table = Table(
         title=f"mlsysim check: {report.book}", title_justify="left", box=box.SIMPLE_HEAD,
         show_footer=True, pad_edge=False,
     )  # fmt: skip
     table.add_column("Status", footer=_verdict_word(report.exit_code), no_wrap=True)
-    chapters = _count(summary["chapters"], "chapter", "chapters") or "0 chapters"
-    if summary["cached"]:
-        chapters += f" ({summary['cached']} cached)"
+    chapters = _count(total["chapters"], "chapter", "chapters") or "0 chapters"
+    if total["cached"]:
+        chapters += f" ({total['cached']} cached)"
     table.add_column("Chapter", footer=chapters, no_wrap=True)
-    table.add_column("Cells", footer=str(summary["cells"]), justify="right")
-    table.add_column("Findings", footer=_findings_text(summary, held))
+    table.add_column("Cells", footer=str(total["cells"]), justify="right")
+    table.add_column("Findings", footer=_findings_text(total))
     table.add_column("Time", footer=f"{seconds:.1f} s", justify="right", no_wrap=True)
     for chapter in report.chapters:
-        counts = chapter.counts()
-        chapter_held = sum(f.status == "ok" for f in chapter.findings)
+        counts = _tally([chapter])
         table.add_row(
             Text(chapter.status, style=_STATUS_STYLE[chapter.status]),
             Text(chapter.path),
             str(counts["cells"]),
-            Text(_findings_text(counts, chapter_held)),
+            Text(_findings_text(counts)),
             "cached" if chapter.cached else f"{chapter.run.duration_s if chapter.run else 0:.1f} s",
         )
     console.print(table)
@@ -474,17 +472,38 @@ def _render_console(report: BookReport, console: Any, max_failures: int) -> None
             console.print(Text(failure.render()), soft_wrap=True)
         if len(failures) > len(shown):
             console.print(Text(f"... and {len(failures) - len(shown)} more in the JSON report."))
-    console.print(Text(_verdict(report), style=_STATUS_STYLE[_verdict_status(report.exit_code)]))
+    verdict = Text(_verdict(report, total), style=_STATUS_STYLE[_verdict_status(report.exit_code)])
+    console.print(verdict)
 
 
-def _findings_text(counts: dict[str, int], held: int) -> str:
+def _tally(chapters: list[ChapterReport]) -> dict[str, int]:
+    """The summary counts plus ``held`` (ok findings), ``updated``/``removed`` (from
+    ``--update``) and ``pending_new``/``pending_missing`` (new/missing not just written)."""
+    extra = ("held", "updated", "removed", "pending_new", "pending_missing")
+    total = dict.fromkeys((*_SUMMARY_KEYS, *extra), 0)
+    for chapter in chapters:
+        for key, value in chapter.counts().items():
+            total[key] += value
+        statuses = [f.status for f in chapter.findings]
+        total["held"] += statuses.count("ok")
+        total["updated"] += statuses.count("updated")
+        total["removed"] += statuses.count("removed")
+        if not chapter.updated:
+            total["pending_new"] += statuses.count("new")
+            total["pending_missing"] += statuses.count("missing")
+    return total
+
+
+def _findings_text(counts: dict[str, int]) -> str:
     """``"13 checks ✓, 1 check ✗, 30 values ✓, 1 shift"``: what held, then what broke."""
     parts = [
         _count(counts["checks_passed"], "check ✓", "checks ✓"),
         _count(counts["checks_failed"], "check ✗", "checks ✗"),
-        _count(held, "value ✓", "values ✓"),
+        _count(counts["held"], "value ✓", "values ✓"),
         _count(counts["shifts"], "shift", "shifts"),
         _count(counts["new"], "new", "new"),
+        _count(counts["updated"], "updated", "updated"),
+        _count(counts["removed"], "removed", "removed"),
         _count(counts["missing"], "missing", "missing"),
         _count(counts["errors"], "error", "errors"),
     ]
@@ -499,23 +518,31 @@ def _verdict_word(exit_code: int) -> str:
     return ("OK", "FAILED", "ERROR")[exit_code]
 
 
-def _verdict(report: BookReport) -> str:
-    summary = report.summary
+def _verdict(report: BookReport, total: dict[str, int]) -> str:
+    written = sum(len(c.findings) for c in report.chapters if c.updated)
+    pending = [
+        _count(total["pending_new"], "new", "new"),
+        _count(total["pending_missing"], "missing", "missing"),
+    ]
+    pending = [p for p in pending if p]
     if report.exit_code == 0:
-        line = f"OK: all {summary['chapters']} chapters hold."
-        pending = [_count(summary[k], k, k) for k in STRICT_STATUSES if summary[k]]
+        n = total["chapters"]
+        line = f"OK: all {n} chapters hold." if n > 1 else "OK: the chapter holds." if n else (
+            "OK: no chapters to check."
+        )  # fmt: skip
+        if written:
+            line += f" Goldens updated ({_count(written, 'change', 'changes')})."
         if pending:
             line += f" Not in the snapshot: {', '.join(pending)} (record them with --update)."
         return line
     parts = [
-        _count(summary["checks_failed"], "check failed", "checks failed"),
-        _count(summary["shifts"], "golden shift", "golden shifts"),
-        *(
-            _count(summary[k], f"{k} value", f"{k} values")
-            for k in STRICT_STATUSES
-            if report.strict
-        ),
-        _count(summary["errors"], "error", "errors"),
+        _count(total["checks_failed"], "check failed", "checks failed"),
+        _count(total["shifts"], "golden shift", "golden shifts"),
+        _count(total["pending_new"], "new value", "new values") if report.strict else "",
+        _count(total["pending_missing"], "missing value", "missing values")
+        if report.strict
+        else "",
+        _count(total["errors"], "error", "errors"),
     ]
     word = _verdict_word(report.exit_code)
     return f"{word} (exit {report.exit_code}): {', '.join(p for p in parts if p)}."

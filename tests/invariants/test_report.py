@@ -129,7 +129,11 @@ def test_update_findings_never_fail_even_under_strict():
                for k, s in (("a", "new"), ("b", "updated"), ("c", "removed"))]  # fmt: skip
     report = chapter("a.qmd", findings=written)
     report.updated = True
-    assert BookReport(BOOK, [report], strict=True).exit_code == 0
+    book = BookReport(BOOK, [report, chapter("b.qmd")], strict=True)
+    assert book.exit_code == 0
+    lines = [line.rstrip() for line in render(book).splitlines()]
+    assert lines[4] == " passed   a.qmd            3   1 new, 1 updated, 1 removed   0.5 s"
+    assert lines[-1] == "OK: all 2 chapters hold. Goldens updated (3 changes)."
 
 
 def test_a_chapter_without_a_run_or_with_checker_errors_is_an_error():
@@ -291,7 +295,7 @@ def test_console_shows_only_the_first_failures():
 def test_console_verdicts_for_ok_and_strict_runs():
     pending = BookReport(BOOK, [chapter("a.qmd", findings=[NEW, SAME])])
     assert render(pending).splitlines()[-1] == (
-        "OK: all 1 chapters hold. Not in the snapshot: 1 new (record them with --update)."
+        "OK: the chapter holds. Not in the snapshot: 1 new (record them with --update)."
     )
     strict = BookReport(BOOK, [chapter("a.qmd", findings=[NEW, SAME])], strict=True)
     assert render(strict).splitlines()[-4:] == [
