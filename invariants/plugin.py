@@ -30,7 +30,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="invariants_book",
         default=None,
         metavar="BOOK_DIR",
-        help="Run every chapter of the Quarto book in BOOK_DIR as a test item.",
+        help="Run every chapter of the Quarto book in BOOK_DIR (or one .qmd chapter) as a test "
+        "item.",
     )
     group.addoption(
         "--invariants-timeout",
@@ -64,13 +65,10 @@ def pytest_configure(config: pytest.Config) -> None:
     raw = config.getoption("invariants_book", default=None)
     if raw is None:
         return
-    from invariants.book import BookError, book_from_folder
+    from invariants.book import BookError, find_book
 
-    folder = Path(raw) if Path(raw).is_absolute() else config.invocation_params.dir / raw
-    if not folder.is_dir():
-        raise pytest.UsageError(f"--invariants: not a book folder: {raw}")
     try:
-        book = book_from_folder(folder)
+        book = find_book([raw], cwd=config.invocation_params.dir)
     except BookError as exc:
         raise pytest.UsageError(f"--invariants: {exc}") from exc
     config.stash[_BOOK_CHAPTERS] = dict.fromkeys(book.chapters, book)

@@ -86,7 +86,17 @@ def test_no_book_no_items_and_a_bad_book_is_a_usage_error(pytester, book):
     assert pytester.runpytest("--collect-only", "-q").outlines[0] == "test_one.py::test_one"
     result = pytester.runpytest("--invariants", str(book / "nope"))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: --invariants: not a book folder: */book/nope"])
+    result.stderr.fnmatch_lines(["ERROR: --invariants: path does not exist: */book/nope"])
+    result = pytester.runpytest("--invariants", str(book / "_quarto.yml"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --invariants: not a .qmd chapter or a book folder: *"])
+
+
+def test_one_chapter_can_be_given_instead_of_a_book(pytester, book):
+    chapter = book / "chapters" / "roofline.qmd"
+    result = pytester.runpytest("--invariants", str(chapter), "--collect-only", "-q")
+    assert result.outlines[0] == "book/chapters/roofline.qmd::roofline"
+    assert result.outlines[1] == ""
 
 
 def test_first_run_creates_goldens_and_fails_as_pytest_regressions(pytester, book, fake_runner):
