@@ -407,6 +407,19 @@ def test_corrupt_golden_file_is_an_error_naming_it_and_is_never_rewritten(store,
     assert path.read_text() == content
 
 
+def test_unreadable_golden_file_is_an_error_naming_it(store):
+    path = store.path_for(CHAPTER)
+    path.mkdir(parents=True)  # a folder where the file should be
+    with pytest.raises(GoldenFileError, match=r"03_hardware.yml: cannot read the golden file: "
+                       r"\[Errno 21\] Is a directory"):  # fmt: skip
+        store.compare(BASE, strict=False)
+    path.rmdir()
+    path.write_bytes(b"inline:\n  x: {magnitude: null, text: caf\xe9, unit: null}\n")
+    with pytest.raises(GoldenFileError, match=r"03_hardware.yml: cannot read the golden file: "
+                       r"'utf-8' codec can't decode"):  # fmt: skip
+        store.update(BASE)
+
+
 def test_unwritable_golden_file_is_an_error_and_loses_nothing(recorded, monkeypatch):
     path = recorded.path_for(CHAPTER)
 
