@@ -20,6 +20,7 @@ import pytest
 from _pytest._code.code import ReprFileLocation, TerminalRepr
 
 _BOOK_CHAPTERS = pytest.StashKey[dict[Path, Any]]()
+_GOLDEN_OWNERS = pytest.StashKey[dict[tuple[Path, str], Path]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -62,6 +63,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """With ``--invariants BOOK_DIR``, add the book's chapters to what pytest collects (instead
     of ``testpaths`` when no paths were given)."""
     config.stash[_BOOK_CHAPTERS] = {}
+    config.stash[_GOLDEN_OWNERS] = {}
     raw = config.getoption("invariants_book", default=None)
     if raw is None:
         return
@@ -108,6 +110,13 @@ class ChapterFile(pytest.File):
                 book = find_book([self.path])
             except BookError as exc:
                 raise self.CollectError(str(exc)) from exc
+        golden = (book.golden_dir, self.path.stem)
+        other = self.config.stash[_GOLDEN_OWNERS].setdefault(golden, self.path)
+        if other != self.path:
+            raise self.CollectError(
+                f"{other} and {self.path} share the name {self.path.stem!r}: their golden files "
+                f"would collide in {book.golden_dir}; rename one"
+            )
         return [ChapterItem.from_parent(self, name=self.path.stem, book=book)]
 
 

@@ -214,6 +214,18 @@ def test_qmd_files_are_collected_when_the_ini_option_is_on(pytester, book, fake_
     assert (book / "golden" / "roofline.yml").read_text() == ROOFLINE_GOLDEN
 
 
+def test_collected_chapters_sharing_a_stem_are_a_collection_error(pytester, book):
+    (book / "appendix").mkdir()
+    shutil.copy(book / "index.qmd", book / "appendix" / "index.qmd")
+    pytester.makeini("[pytest]\ninvariants_collect_qmd = true\n")
+    result = pytester.runpytest(str(book), "--collect-only", "-q")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines([
+        "*/book/appendix/index.qmd and */book/index.qmd share the name 'index': their golden files"
+        " would collide in */book/golden; rename one",
+    ])  # fmt: skip
+
+
 @pytest.mark.slow
 def test_real_kernels_under_xdist_catch_a_shifted_constant(pytester, book):
     result = pytester.runpytest_subprocess("--invariants", str(book), "-n", "2", "--regen-all")
