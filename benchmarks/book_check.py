@@ -9,6 +9,8 @@ waits for, interpreter start included):
 
 - cold: the result cache emptied before every run;
 - warm: nothing changed since the previous run (targets: < 1 s and < 10% of cold);
+- pool: in-process cold checks with the warm kernel pool and with a kernel started only when a
+  chapter begins, printing the wall time and how long chapters waited for their kernel;
 - nbmake: every chapter converted to ``.ipynb`` (its cells, then each inline expression as a
   cell after the cells that precede it) beside its ``.qmd``, run by
   ``pytest --nbmake -n N`` with ``MLSYSIM_CHECK_MODE=collect`` (our cold run must beat it).
@@ -66,6 +68,56 @@ def to_notebooks(book: Path) -> list[Path]:
     return notebooks
 
 
+class _NoPrefetchPool:
+    """The baseline for the pool: each chapter starts its kernel when it begins."""
+
+    def __init__(self, size: int, demand: int, **start_args) -> None:
+        self.start_args = start_args
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        return None
+
+    async def acquire(self):
+        from invariants.kernels import start_kernel
+
+        return await start_kernel(**self.start_args)
+
+
+def _timed(pool_class: type, waits: list[float]) -> type:
+    """``pool_class`` recording how long each ``acquire()`` waited into ``waits``."""
+
+    class Timed(pool_class):  # type: ignore[misc, valid-type]
+        async def acquire(self):
+            start = time.perf_counter()
+            kernel = await super().acquire()
+            waits.append(time.perf_counter() - start)
+            return kernel
+
+    return Timed
+
+
+def pool_study(book: Path, jobs: int) -> dict[str, tuple[float, list[float]]]:
+    """Wall time and per-chapter kernel waits of a cold check, with and without the pool."""
+    import invariants.kernels as kernels
+    from invariants.check import check_book
+
+    real_pool = kernels.KernelPool
+    results = {}
+    for label, pool_class in (("pool", real_pool), ("no pool", _NoPrefetchPool)):
+        waits: list[float] = []
+        kernels.KernelPool = _timed(pool_class, waits)
+        try:
+            start = time.perf_counter()
+            check_book([book], jobs=jobs, strict=False, use_cache=False)
+            results[label] = (time.perf_counter() - start, waits)
+        finally:
+            kernels.KernelPool = real_pool
+    return results
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -84,6 +136,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per figure")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--skip-nbmake", action="store_true")
+    parser.add_argument("--skip-pool", action="store_true")
     args = parser.parse_args()
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -100,6 +153,8 @@ def main() -> None:
         report = (book / ".invariants" / "report.json").read_text()
         cached = report.count('"cached": true')
 
+        pools = {} if args.skip_pool else pool_study(book, args.jobs)
+
         nbmake = []
         if not args.skip_nbmake:
             notebooks = to_notebooks(book)
@@ -115,6 +170,9 @@ def main() -> None:
     print(f"cold   median {cold_s:6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in cold)})")
     print(f"warm   median {warm_s:6.2f} s   = {warm_s / cold_s:.1%} of cold "
           f"({cached} chapters from cache)")  # fmt: skip
+    for label, (wall, waits) in pools.items():
+        print(f"{label:<7} cold in-process {wall:6.2f} s; kernel wait per chapter: median "
+              f"{statistics.median(waits):.2f} s, total {sum(waits):.2f} s")  # fmt: skip
     if nbmake:
         nb_s = statistics.median(nbmake)
         print(f"nbmake median {nb_s:6.2f} s   cold / nbmake = {cold_s / nb_s:.2f}")
