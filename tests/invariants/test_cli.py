@@ -72,6 +72,7 @@ def test_author_workflow_new_update_cached_then_a_shifted_constant(tmp_path):
 
     warm = invoke(book)
     assert warm.exit_code == 0, warm.output
+    assert " cached chapters/ridge.qmd" in warm.output  # the per-chapter progress line
     report = _report(book)
     assert report["summary"]["cached"] == 1 and report["ok"] is True
     assert _chapter(report, "chapters/ridge.qmd")["cached"] is True
