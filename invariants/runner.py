@@ -110,7 +110,7 @@ class __invariants__:
                     text = text[0]
                 payload["text"] = text if isinstance(text, str) else str(value)
                 payload["magnitude"], payload["unit"] = cls.describe(value, payload["text"])
-            except BaseException as exc:
+            except Exception as exc:  # an interrupt (the timeout) aborts the batch
                 payload["error"] = f"{type(exc).__name__}: {exc}"
             display({"@MIME_INLINE@": payload}, raw=True)
 
@@ -250,8 +250,10 @@ class _Execution:
                 await self._run_inline(inline_after.get(position, []))
             node = await self._execute(f"{_HELPER}.deps()", store_history=False)
             self._collect(node, None)
-        except DeadKernelError:
-            return  # reported by _run_cell with the cell that killed it
+        except DeadKernelError:  # reported with the cell or expression that killed it
+            if not any(error.kind == "kernel_died" for error in self.errors):
+                message = f"the kernel died in the verifier's own code ({chapter.path.name})"
+                self.errors.append(ExecutionError(kind="kernel_died", message=message))
         except CellExecutionError as exc:  # a helper cell failed: report, do not hide it
             self.errors.append(
                 ExecutionError(kind="exception", message=f"verifier helper failed: {exc}")
@@ -320,10 +322,32 @@ class _Execution:
         )
 
     async def _run_inline(self, exprs: list[InlineExpr]) -> None:
+        from nbclient.exceptions import CellExecutionError, DeadKernelError
+
         if not exprs:
             return
         pairs = [(expr.index, expr.code) for expr in exprs]
-        node = await self._execute(f"{_HELPER}.inline({pairs!r})", store_history=False)
+        try:
+            node = await self._execute(f"{_HELPER}.inline({pairs!r})", store_history=False)
+        except (CellExecutionError, DeadKernelError) as exc:
+            self._read_inline(self.nb.cells[-1], exprs)  # the values that came before
+            pending = [e for e in exprs if e.index not in self.inline] or exprs[-1:]
+            names = [f"`{{python}} {e.code}` ({self.chapter.path.name}:{e.line})" for e in pending]
+            stuck = pending[0]
+            what = f"inline {names[0]}"
+            if isinstance(exc, DeadKernelError):  # outputs sent just before a death may be lost
+                what = what if len(names) == 1 else f"one of the inline {', '.join(names)}"
+                message = f"the kernel died while evaluating {what}"
+                self.errors.append(ExecutionError("kernel_died", message, line=stuck.line))
+                raise
+            if exc.ename != _TIMEOUT_ENAME:
+                raise
+            message = f"{what} exceeded the {self.options.timeout:g} s timeout; interrupted"
+            self.errors.append(ExecutionError("timeout", message, line=stuck.line))
+            return
+        self._read_inline(node, exprs)
+
+    def _read_inline(self, node: Any, exprs: list[InlineExpr]) -> None:
         by_index = {expr.index: expr for expr in exprs}
         for output in node.get("outputs", []):
             payload = output.get("data", {}).get(MIME_INLINE)

@@ -128,3 +128,17 @@ def test_the_real_mlsysim_check_speaks_to_the_runner():
 
 def test_strip_ansi_removes_colour_codes():
     assert strip_ansi("\x1b[0;31mZeroDivisionError\x1b[0m: x") == "ZeroDivisionError: x"
+
+
+def test_inline_expressions_that_hang_or_kill_the_kernel_are_named_at_their_prose_line():
+    run = _run(BOOKS / "inline" / "inline.qmd", timeout=2)
+    timeout, died = run.errors
+    assert (timeout.kind, timeout.line) == ("timeout", 15)
+    assert timeout.message == (
+        "inline `{python} spin()` (inline.qmd:15) exceeded the 2 s timeout; interrupted"
+    )
+    assert (died.kind, died.line) == ("kernel_died", 29)
+    assert died.message == (
+        "the kernel died while evaluating inline `{python} os._exit(3)` (inline.qmd:29)"
+    )
+    assert [(v.expr.code, v.text) for v in run.inline] == [("after", "43")]
