@@ -154,7 +154,6 @@ def _parse_config(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
 def _make_book(root: Path, chapters: Iterable[Path]) -> Book:
     root = Path(os.path.abspath(root)).resolve()
     chapters = tuple(Path(os.path.abspath(c)) for c in chapters)
-    _reject_stem_clashes(chapters)
     return Book(root=root, chapters=chapters, golden_dir=_golden_dir(root))
 
 
@@ -172,16 +171,18 @@ def _golden_dir(root: Path) -> Path:
     return golden
 
 
-def _reject_stem_clashes(chapters: Sequence[Path]) -> None:
-    """Goldens are named by chapter stem: two chapters with one stem would share a file."""
-    seen: dict[str, Path] = {}
+def stem_clashes(chapters: Sequence[Path]) -> dict[Path, Path]:
+    """Goldens are named by chapter stem: each chapter that shares its stem with another, mapped
+    to the first one with that stem (``part1/intro.qmd`` and ``part2/intro.qmd`` would write one
+    golden file)."""
+    first: dict[str, Path] = {}
+    clashes: dict[Path, Path] = {}
     for chapter in chapters:
-        other = seen.setdefault(chapter.stem, chapter)
+        other = first.setdefault(chapter.stem, chapter)
         if other != chapter:
-            raise BookError(
-                f"two chapters share the name {chapter.stem!r} ({other} and {chapter}); "
-                "their golden files would collide: rename one"
-            )
+            clashes[chapter] = other
+            clashes.setdefault(other, chapter)
+    return clashes
 
 
 def _listed_chapters(config: dict[str, Any]) -> list[str] | None:

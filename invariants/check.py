@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from invariants.book import Book, find_book, package_dir
+from invariants.book import Book, find_book, package_dir, stem_clashes
 from invariants.model import Chapter, ChapterRun, ExecutionError
 
 
@@ -100,9 +100,16 @@ class _BookCheck:
 
         reports: dict[Path, Any] = {}
         pending: list[Chapter] = []
+        texts = {path: _read_text(path) for path in self.book.chapters}
+        clashes = stem_clashes([p for p, text in texts.items() if text and "{python}" in text])
         for path in self.book.chapters:
             self._event(path, "queued")
-            text = _read_text(path)
+            text = texts[path]
+            if path in clashes:  # never let two chapters overwrite one golden file
+                reports[path] = self._report(
+                    path, None, cached=False, errors=[self._clash(path, clashes[path])]
+                )
+                continue
             cached = self._cached(path, text)
             if cached is not None:  # a hit needs no parsing: a few stats and a JSON read
                 reports[path] = self._finish(path, cached, cached=True)
@@ -123,6 +130,14 @@ class _BookCheck:
         )
         self._write(report, json_path, junit_path)
         return report
+
+    def _clash(self, path: Path, other: Path) -> ExecutionError:
+        golden = self.book.relative(self.store.path_for(path))
+        message = (
+            f"{self.book.relative(path)} and {self.book.relative(other)} would share the golden "
+            f"file {golden}; rename one of them"
+        )
+        return ExecutionError(kind="golden", message=message)
 
     def _parse(self, path: Path, text: str | None) -> tuple[Chapter | None, Any]:
         from invariants.qmd import QmdError, parse_qmd, read_qmd

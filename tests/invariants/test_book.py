@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from invariants.book import BookError, bundled_book, find_book
+from invariants.book import BookError, bundled_book, find_book, stem_clashes
 
 TINY = Path(__file__).parent / "fixtures" / "books" / "tiny"
 
@@ -89,11 +89,15 @@ def test_nonexistent_path_and_non_qmd_file(tmp_path):
         find_book(["notes.txt"], cwd=tmp_path)
 
 
-def test_two_chapters_with_one_stem_would_share_a_golden(tmp_path):
-    _write(tmp_path / "a" / "intro.qmd")
-    _write(tmp_path / "b" / "intro.qmd")
-    with pytest.raises(BookError, match="two chapters share the name 'intro'"):
-        find_book([tmp_path])
+def test_chapters_sharing_a_stem_are_found_not_refused(tmp_path):
+    for name in ("a/intro.qmd", "b/intro.qmd", "c/other.qmd", "d/intro.qmd"):
+        _write(tmp_path / name)
+    book = find_book([tmp_path])
+    assert len(book.chapters) == 4  # discovery keeps them; the check reports the clash
+    a, b, _, d = (
+        tmp_path / n for n in ("a/intro.qmd", "b/intro.qmd", "c/other.qmd", "d/intro.qmd")
+    )
+    assert stem_clashes(book.chapters) == {a: b, b: a, d: a}
 
 
 def test_paths_from_two_books_are_refused(tmp_path):

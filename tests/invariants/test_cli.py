@@ -169,6 +169,22 @@ def test_update_never_rewrites_a_broken_or_unreadable_golden(tmp_path):
     assert _snapshot(book / "golden") == before
 
 
+def test_two_chapters_that_would_share_a_golden_file_are_errors_not_run(tmp_path):
+    for part in ("part1", "part2"):
+        (tmp_path / part).mkdir()
+        (tmp_path / part / "intro.qmd").write_text("It is `{python} 6 * 7`.\n")
+        (tmp_path / part / "index.qmd").write_text("# No code: no golden, no clash\n")
+    result = invoke(tmp_path)
+    assert result.exit_code == 2
+    report = _report(tmp_path)
+    assert [c["status"] for c in report["chapters"]] == ["passed", "error", "passed", "error"]
+    assert _error(report, "part2/intro.qmd")["message"] == (
+        "part2/intro.qmd and part1/intro.qmd would share the golden file golden/intro.yml; "
+        "rename one of them"
+    )
+    assert not (tmp_path / "golden").exists()
+
+
 def test_bad_input_nonexistent_path(tmp_path):
     result = invoke(tmp_path / "nope")
     assert result.exit_code == 2
