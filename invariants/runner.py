@@ -149,8 +149,18 @@ class RunOptions:
 def run_chapter(
     chapter: Chapter, options: RunOptions | None = None, kernel: Any = None
 ) -> ChapterRun:
-    """Execute ``chapter`` on a fresh kernel (or the started ``kernel``) and return its run."""
-    return asyncio.run(run_chapter_async(chapter, options or RunOptions(), kernel))
+    """Execute ``chapter`` on a fresh kernel and return its run. Usable from a thread that
+    already runs an event loop (a notebook): the work then runs on a helper thread. ``kernel``
+    (an ``invariants.kernels.Kernel`` started on the same loop) belongs to the async API."""
+    work = run_chapter_async(chapter, options or RunOptions(), kernel)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(work)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, work).result()
 
 
 async def run_chapter_async(

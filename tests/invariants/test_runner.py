@@ -142,3 +142,13 @@ def test_inline_expressions_that_hang_or_kill_the_kernel_are_named_at_their_pros
         "the kernel died while evaluating inline `{python} os._exit(3)` (inline.qmd:29)"
     )
     assert [(v.expr.code, v.text) for v in run.inline] == [("after", "43")]
+
+
+def test_run_chapter_works_inside_a_running_event_loop():
+    import asyncio
+
+    async def from_a_notebook():
+        return run_chapter(read_qmd(BAD / "syntax.qmd"))
+
+    run = asyncio.run(from_a_notebook())
+    assert [v.text for v in run.inline] == ["1"]
