@@ -290,14 +290,16 @@ class _Execution:
             count = self._last_count or self._count_guess()
             self.count_to_cell[count] = cell
             self._collect(self.nb.cells[-1], cell)
-            if exc.ename == _TIMEOUT_ENAME:
+            if exc.ename == _TIMEOUT_ENAME:  # the interrupt's traceback says where it spun
+                traceback, line = self._traceback(cell, count, exc)
                 self.errors.append(
                     ExecutionError(
                         kind="timeout",
-                        message=f"{cell.describe()} ({where}) exceeded the "
-                        f"{self.options.timeout:g} s timeout; interrupted",
-                        line=cell.start_line,
+                        message=f"{cell.describe()} ({self.chapter.path.name}:{line}) exceeded "
+                        f"the {self.options.timeout:g} s timeout; interrupted",
+                        line=line,
                         cell=cell.label,
+                        traceback=traceback,
                     )
                 )
             elif not cell.allows_error:
@@ -310,7 +312,9 @@ class _Execution:
     def _count_guess(self) -> int:
         return max(self.count_to_cell, default=0) + 1
 
-    def _exception_error(self, cell: Cell, count: int, exc: Any) -> ExecutionError:
+    def _traceback(self, cell: Cell, count: int, exc: Any) -> tuple[str, int]:
+        """The cell's error traceback without colour, and the ``.qmd`` line of its deepest
+        frame in this cell (``Cell In[count], line k``); the cell's first line if none."""
         frames = [
             line
             for output in self.nb.cells[-1].get("outputs", [])
@@ -322,6 +326,10 @@ class _Execution:
         for number, cell_line in _CELL_FRAME.findall(traceback):
             if int(number) == count:
                 line = cell.qmd_line(int(cell_line))
+        return traceback, line
+
+    def _exception_error(self, cell: Cell, count: int, exc: Any) -> ExecutionError:
+        traceback, line = self._traceback(cell, count, exc)
         evalue = _CELL_FILE.sub("", strip_ansi(str(exc.evalue)))
         return ExecutionError(
             kind="exception",

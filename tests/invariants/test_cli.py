@@ -126,7 +126,7 @@ def test_bad_input_syntax_error(bad_book):
 
 def test_bad_input_infinite_loop_times_out(bad_book):
     error = _error(bad_book[2], "loop.qmd")
-    assert (error["kind"], error["line"]) == ("timeout", 4)
+    assert (error["kind"], error["line"]) == ("timeout", 5)
     assert "exceeded the 3 s timeout" in error["message"]
 
 

@@ -93,8 +93,9 @@ def test_raising_cell_reported_error_true_cell_allowed_and_later_cells_run():
 def test_a_cell_over_the_timeout_is_interrupted_and_the_next_cell_runs():
     run = _run(BAD / "loop.qmd", timeout=2)
     (error,) = run.errors
-    assert (error.kind, error.line, error.cell) == ("timeout", 4, "spin")
-    assert error.message == "spin (loop.qmd:4) exceeded the 2 s timeout; interrupted"
+    assert (error.kind, error.line, error.cell) == ("timeout", 5, "spin")  # `while True:`
+    assert error.message == "spin (loop.qmd:5) exceeded the 2 s timeout; interrupted"
+    assert "KeyboardInterrupt" in error.traceback
     assert [v.text for v in run.inline] == ["still runs"]
 
 
