@@ -1,8 +1,8 @@
 """Check a book: read its chapters, run the ones the cache cannot vouch for, compare goldens.
 
-    find_book → read_qmd → cache hit?  ── yes ─────────────────────────┐
-                              └─ no → warm kernel pool → run_chapter ──┴→ golden compare/update
-                                                                        → BookReport (+ JSON, JUnit)
+    find_book → cache hit? ── yes ──────────────────────────────────────┐
+                    └─ no → read_qmd → warm kernel pool → run_chapter ──┴→ golden compare/update
+                                                                         → BookReport (JSON, JUnit)
 
 Chapters run concurrently (``jobs`` at a time, each on its own fresh kernel). The checker writes
 only inside the book: goldens (``--update``), ``.invariants/cache`` and ``.invariants/report.json``
@@ -93,18 +93,19 @@ class _BookCheck:
         self.cache = ResultCache(book.cache_dir)
         roots = tuple(p for p in (book.root, package_dir("mlsysim")) if p is not None)
         self.options = RunOptions(timeout=timeout, kernel_name=kernel_name, watch_roots=roots)
-        self.texts: dict[Path, str] = {}  # what each chapter's cache entry is keyed on
+        self.texts: dict[Path, str | None] = {}  # what each chapter's cache entry is keyed on
 
     async def run(self, json_path: Path | None, junit_path: Path | None) -> Any:
         from invariants.report import BookReport
 
         reports: dict[Path, Any] = {}
         pending: list[Chapter] = []
-        texts = {path: _read_text(path) for path in self.book.chapters}
-        clashes = stem_clashes([p for p, text in texts.items() if text and "{python}" in text])
+        self.texts = {path: _read_text(path) for path in self.book.chapters}
+        publishing = [p for p, text in self.texts.items() if text and "{python}" in text]
+        clashes = stem_clashes(publishing)
         for path in self.book.chapters:
             self._event(path, "queued")
-            text = texts[path]
+            text = self.texts[path]
             if path in clashes:  # never let two chapters overwrite one golden file
                 reports[path] = self._report(
                     path, None, cached=False, errors=[self._clash(path, clashes[path])]
@@ -150,7 +151,6 @@ class _BookCheck:
     def _cached(self, path: Path, text: str | None) -> ChapterRun | None:
         if not self.use_cache or text is None:
             return None
-        self.texts[path] = text
         golden = self.store.path_for(path)
         return self.cache.load(path, text, golden, self.options.env, self.options.kernel_name)
 
