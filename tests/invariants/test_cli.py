@@ -174,9 +174,12 @@ def test_two_chapters_that_would_share_a_golden_file_are_errors_not_run(tmp_path
         (tmp_path / part).mkdir()
         (tmp_path / part / "intro.qmd").write_text("It is `{python} 6 * 7`.\n")
         (tmp_path / part / "index.qmd").write_text("# No code: no golden, no clash\n")
-    result = invoke(tmp_path)
+    out = tmp_path.parent / f"{tmp_path.name}-out"
+    result = invoke(tmp_path, "--json", out / "r.json", "--junit", out / "r.xml")
     assert result.exit_code == 2
-    report = _report(tmp_path)
+    report = json.loads((out / "r.json").read_text())
+    assert not (tmp_path / ".invariants" / "report.json").exists()  # --json replaces it
+    assert (out / "r.xml").read_text().startswith("<?xml")
     assert [c["status"] for c in report["chapters"]] == ["passed", "error", "passed", "error"]
     assert _error(report, "part2/intro.qmd")["message"] == (
         "part2/intro.qmd and part1/intro.qmd would share the golden file golden/intro.yml; "
