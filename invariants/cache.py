@@ -37,10 +37,14 @@ _HASH_LIMIT = 4 * 1024 * 1024  # files above this are fingerprinted by (size, mt
 
 
 class ResultCache:
-    """Chapter runs stored under ``cache_dir``, validated against their dependencies."""
+    """Chapter runs stored under ``cache_dir``, validated against their dependencies. Make one
+    per check of a book: it remembers each dependency's verdict for its lifetime."""
 
     def __init__(self, cache_dir: Path) -> None:
         self.cache_dir = Path(cache_dir)
+        # Chapters share most dependencies (the stdlib, numpy, the library): judge each
+        # fingerprint once per cache object, i.e. once per check of a book.
+        self._verdicts: dict[tuple[Any, ...], bool] = {}
 
     def entry_path(self, chapter: Path) -> Path:
         where = hashlib.sha256(os.path.abspath(chapter).encode()).hexdigest()[:12]
@@ -64,12 +68,19 @@ class ResultCache:
             return None
         if entry.get("key") != chapter_key(text, golden, env, kernel_name):
             return None
-        if not all(_unchanged(dep) for dep in entry.get("dependencies", [])):
+        if not all(self._unchanged(dep) for dep in entry.get("dependencies", [])):
             return None
         try:
             return run_from_json(entry["run"], Path(chapter))
         except (KeyError, TypeError, ValueError):
             return None
+
+    def _unchanged(self, dep: list[Any]) -> bool:
+        key = tuple(dep)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._verdicts[key] = _unchanged(dep)
+        return verdict
 
     def store(
         self,

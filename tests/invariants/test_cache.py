@@ -114,3 +114,16 @@ def test_fingerprint_of_a_missing_file_is_none(tmp_path):
     path, size, _, sha = fingerprint(str(tmp_path / "f"))
     assert (path, size) == (str(tmp_path / "f"), 2)
     assert sha == "fb8e20fc2e4c3f248c60c39bd652f3c1347298bb977b8b4d5903b85055620603"
+
+
+def test_one_cache_object_judges_a_shared_dependency_once(tmp_path, monkeypatch):
+    cache, chapter, golden, run, module, _ = _setup(tmp_path)
+    other = _chapter(tmp_path / "other.qmd")
+    cache.store(other.path, other.text, golden, _run(other.path, (str(module),)))
+    fresh = ResultCache(cache.cache_dir)
+    stats = []
+    real_stat = os.stat
+    monkeypatch.setattr(os, "stat", lambda p, *a, **k: stats.append(p) or real_stat(p, *a, **k))
+    assert fresh.load(chapter.path, chapter.text, golden) == run
+    assert fresh.load(other.path, other.text, golden) is not None
+    assert stats.count(str(module)) == 1
