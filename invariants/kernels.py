@@ -66,9 +66,13 @@ async def start_kernel(
 
     manager = AsyncKernelManager(kernel_name=kernel_name)
     try:
+        # As nbclient does: IPython history in memory, not ~/.ipython (a write outside the
+        # book, and a SQLite lock that concurrent kernels would fight over).
+        extra = ["--HistoryManager.hist_file=:memory:"] if manager.ipykernel else []
         await manager.start_kernel(
             cwd=str(cwd or Path.cwd()),
             env=kernel_env(env),
+            extra_arguments=extra,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
