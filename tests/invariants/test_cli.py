@@ -164,8 +164,11 @@ def test_bad_input_unit_error_alone_exits_1(tmp_path):
 def test_update_never_rewrites_a_broken_or_unreadable_golden(tmp_path):
     book = _copy("bad", tmp_path)
     before = _snapshot(book / "golden")
-    result = invoke(book / "syntax.qmd", book / "garbage.qmd", "--update")
+    broken = ("syntax", "garbage", "exits", "loop", "unclosed")
+    result = invoke(*(book / f"{name}.qmd" for name in broken), "--update", "--timeout", "2")
     assert result.exit_code == 2
+    statuses = [c["status"] for c in _report(book)["chapters"]]
+    assert statuses == ["error"] * len(broken)
     assert _snapshot(book / "golden") == before
 
 
