@@ -128,10 +128,9 @@ class _Progress:
             self.live.update(self._table())
         elif event.report is not None:
             style = _STATE_STYLE.get(event.state, "")
-            seconds = getattr(event.report.run, "duration_s", 0.0)
-            self.console.print(
-                f"[{style}]{event.state:>7}[/] {event.path} ({seconds:.1f} s)", highlight=False
-            )
+            run = event.report.run
+            took = "" if event.report.cached or run is None else f" ({run.duration_s:.1f} s)"
+            self.console.print(f"[{style}]{event.state:>7}[/] {event.path}{took}", highlight=False)
 
     def _table(self) -> Any:
         from rich.table import Table
@@ -157,6 +156,7 @@ def _print_updates(console: Any, report: Any) -> None:
                 f"  {finding.status:>8} {finding.kind} {finding.key!r}: {old} → {new}",
                 highlight=False,
                 markup=False,
+                soft_wrap=True,
             )
 
 
