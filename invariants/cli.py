@@ -53,7 +53,9 @@ def check_command(
             show_default=False,
         ),
     ] = None,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.5, help="Seconds per cell.")] = 60.0,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, help="Seconds per cell (whole seconds).")
+    ] = 60.0,
     strict: Annotated[
         bool, typer.Option("--strict/--no-strict", help="New or missing golden values fail.")
     ] = True,
