@@ -44,6 +44,7 @@ __all__ = [
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16", "fp8", "int8")
 HARDWARE_CATEGORIES = ("cloud", "edge", "mobile", "tiny", "cpu")
 MODEL_KINDS = ("cnn", "transformer")
+CARBON_BASES = ("lifecycle", "direct")
 PARAM_TOLERANCE = 0.03  # typed params must match the arch-derived count within 3 %
 
 # field -> (canonical unit of ``entry.si``, required?)
@@ -190,12 +191,18 @@ class ModelSpec(_ReadOnly):
 
 @dataclass(**_ENTRY)
 class GridRegion(_ReadOnly):
-    """An electricity grid: yearly-average carbon intensity, and price/water where sourced."""
+    """An electricity grid: yearly-average carbon intensity, and price/water where sourced.
+
+    ``basis`` says how the intensity was counted: "lifecycle" (generation plus fuel supply and
+    plant construction, Ember's method) or "direct" (combustion at the plant only). Compare
+    intensities only when their bases agree.
+    """
 
     _SI_UNITS = GRID_UNITS
 
     name: str
     display_name: str
+    basis: str
     carbon_intensity: Any
     electricity_price: Any = None
     water_intensity: Any = None
@@ -330,8 +337,11 @@ def validate_model(file: CatalogFile, name: str) -> dict:
 
 def validate_grid(file: CatalogFile, name: str) -> dict:
     entry = file.entries[name]
-    _check_known(file, name, entry, {"display_name", *GRID_UNITS})
-    raw = {"display_name": _text(file, name, entry, "display_name")}
+    _check_known(file, name, entry, {"display_name", "basis", *GRID_UNITS})
+    raw = {
+        "display_name": _text(file, name, entry, "display_name"),
+        "basis": _text(file, name, entry, "basis", CARBON_BASES),
+    }
     raw.update(_quantities(file, name, entry, GRID_UNITS))
     return raw
 

@@ -285,7 +285,11 @@ def _grid_rows() -> list[dict[str, Any]]:
     from mlsysim.core.catalogs import Grids
 
     return [
-        {"name": g.name, "carbon_intensity_g_per_kwh": g.carbon_intensity.m_as("gCO2e/kWh")}
+        {
+            "name": g.name,
+            "carbon_intensity_g_per_kwh": g.carbon_intensity.m_as("gCO2e/kWh"),
+            "basis": g.basis,
+        }
         for g in Grids
     ]
 

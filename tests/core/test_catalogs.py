@@ -16,6 +16,7 @@ from mlsysim.core.catalogs import (
     Grids,
     Hardware,
     Models,
+    load_grids,
     load_hardware,
     load_models,
 )
@@ -108,6 +109,53 @@ def test_grids_and_datacenters_hold_their_published_values():
     assert Grids.Iceland.electricity_price is None
     assert Datacenters.Hyperscale.pue.m_as("") == pytest.approx(1.10)
     assert Datacenters.Enterprise.pue.m_as("") == pytest.approx(1.58)
+
+
+def test_every_grid_states_its_carbon_accounting_basis():
+    assert {g.basis for g in Grids} == {"lifecycle", "direct"}
+    for grid in Grids:  # Ember's dataset is lifecycle; EIA's state CO2 / generation is direct
+        source = grid.provenance["carbon_intensity"].key
+        if source == "ember-2023":
+            assert grid.basis == "lifecycle", grid.name
+        if source == "eia-epa-2023":
+            assert grid.basis == "direct", grid.name
+
+
+def test_quebec_is_a_lifecycle_figure_comparable_with_the_ember_countries():
+    # IPCC AR5 Annex III lifecycle medians x Quebec's mix: 0.94 x 24 (hydro) + 0.05 x 11 (wind)
+    quebec = Grids.Quebec
+    assert quebec.basis == Grids.Poland.basis == Grids.Norway.basis == "lifecycle"
+    assert quebec.carbon_intensity.m_as("gCO2e/kWh") == pytest.approx(
+        0.94 * 24 + 0.05 * 11, abs=0.5
+    )
+    assert quebec.provenance["carbon_intensity"].is_assumption
+    ratio = (Grids.Poland.carbon_intensity / quebec.carbon_intensity).m_as("")
+    assert ratio == pytest.approx(662 / 23)  # ~29x like with like, not the 389x of 662 / 1.7
+
+
+GRID_OK = """\
+reviewed: 2026-11-28
+sources:
+  toy-grid: {title: Toy grid report, url: https://example.org/grid, date: 2024}
+entries:
+  Toyland:
+    display_name: Toyland
+    basis: lifecycle
+    carbon_intensity: {value: 100 gCO2e/kWh, source: toy-grid}
+"""
+
+
+@pytest.mark.parametrize(
+    ("broken", "why"),
+    [
+        (GRID_OK.replace("    basis: lifecycle\n", ""), "missing required text field"),
+        (GRID_OK.replace("basis: lifecycle", "basis: marginal"), "'marginal' is not one of"),
+    ],
+)
+def test_a_grid_without_a_valid_basis_is_rejected(tmp_path, broken, why):
+    message = load_error(tmp_path, broken, loader=load_grids)
+    assert "entry 'Toyland', field 'basis'" in message and why in message
+    assert load_grids(write(tmp_path, GRID_OK)).Toyland.basis == "lifecycle"
 
 
 def test_catalogs_cover_what_the_issue_asks_for():
