@@ -156,7 +156,7 @@ def round_digits(
         return _Digits(_as_text(rounded), 0, float(rounded))
     exponent = _leading_exponent(float(_quantize_sig(value, sig)))
     if notation == "auto":
-        notation = "positional" if -3 <= exponent < 6 else "sci"
+        notation = auto_notation(value, sig)
     if notation == "positional":
         rounded = _quantize_sig(value, sig)
         return _Digits(_as_text(rounded), 0, float(rounded))
@@ -167,6 +167,14 @@ def round_digits(
     shift = exponent if notation == "sci" else 3 * math.floor(exponent / 3)
     scaled = _quantize_sig(float(Decimal(repr(float(value))).scaleb(-shift)), sig)
     return _Digits(_as_text(scaled), shift, float(scaled.scaleb(shift)))
+
+
+def auto_notation(value: float, sig: int = 3) -> str:
+    """``"positional"`` for 0 and 1e-3 <= |x| < 1e6 (rounded to ``sig`` digits), else ``"sci"``."""
+    if value == 0:
+        return "positional"
+    exponent = _leading_exponent(float(_quantize_sig(value, sig)))
+    return "positional" if -3 <= exponent < 6 else "sci"
 
 
 def _quantize_sig(value: float, sig: int) -> Decimal:
@@ -239,11 +247,16 @@ def _magnitude_in(value: Any, unit: str | None) -> tuple[float, Any]:
             return _real(value.m_as(target)), target
         except DimensionalityError as err:
             raise FormatError(
-                f"cannot print {value:~P} in {unit!r}: {value.units:~P} "
+                f"cannot print {value:~P} in {unit!r}: {_unit_label(value.units)} "
                 f"({err.dim1}) does not convert to {unit} ({err.dim2})"
             ) from None
     number = _real(value)
     return number, (parse_unit(unit) if unit is not None else None)
+
+
+def _unit_label(units: Any) -> str:
+    """Short unit text for error messages; a bare number's unit reads ``dimensionless``."""
+    return format(units, "~P") or "dimensionless"
 
 
 def parse_unit(unit: str) -> Any:
@@ -388,7 +401,7 @@ def fmt_percent(
     """A fraction as a percentage: ``fmt_percent(0.4567)`` -> ``45.7%`` (LaTeX ``45.7\\%``)."""
     _check_style(style)
     value = _dimensionless(fraction, "fraction") * 100.0
-    digits = round_digits(value, sig, decimals, "positional")
+    digits = round_digits(value, sig, decimals)
     return Formatted(_compose(digits, "%", tight=True), style, value, "percent")
 
 
@@ -415,7 +428,8 @@ def fmt_range(
 
     ``unit="×"`` formats multiples, ``"%"`` takes plain numbers as percent values, any other
     unit is a pint unit (Quantities are converted). ``low`` must not exceed ``high``, and the
-    two ends must not print the same (a collapsed range misleads).
+    two ends must not print the same, equal ends included (a collapsed range misleads). Both
+    ends share one notation: positional, or scientific when either end needs it.
     """
     _check_style(style)
     marker = unit in ("×", "x")
@@ -427,11 +441,16 @@ def fmt_range(
         (lo, pint_unit), (hi, _) = _magnitude_in(low, unit), _magnitude_in(high, unit)
     if lo > hi:
         raise FormatError(f"range low end {lo!r} exceeds high end {hi!r}")
-    lo_digits = round_digits(lo, sig, decimals, "positional")
-    hi_digits = round_digits(hi, sig, decimals, "positional")
-    if lo != hi and lo_digits.mantissa == hi_digits.mantissa:
+    if lo == hi:
+        raise FormatError(f"range low and high ends are both {lo!r}; print one value with fmt")
+    # one notation for both ends: positional unless either end needs scientific notation
+    both = {auto_notation(end, sig) for end in (lo, hi)}
+    notation = "sci" if "sci" in both else "positional"
+    lo_digits = round_digits(lo, sig, decimals, notation)
+    hi_digits = round_digits(hi, sig, decimals, notation)
+    if (lo_digits.mantissa, lo_digits.exponent) == (hi_digits.mantissa, hi_digits.exponent):
         raise FormatError(
-            f"range {lo!r}–{hi!r} prints as a single number {lo_digits.mantissa!r} at "
+            f"range {lo!r}–{hi!r} prints as a single number {lo_digits.render('text')!r} at "
             f"sig={sig}; raise sig= or print one value"
         )
     unit_text = "×" if marker else display_unit(pint_unit)
@@ -461,7 +480,7 @@ def _scaled(value: float, sig: int) -> tuple[_Digits, str]:
             return digits, word
     if abs(value) >= 1e15:
         return round_digits(value, sig, None, "sci"), ""
-    return round_digits(value, sig, None, "positional"), ""
+    return round_digits(value, sig), ""  # below 1: positional down to 1e-3, then scientific
 
 
 def fmt_count(value: Any, noun: str | None = None, sig: int = 3, style: str = "text") -> Formatted:
@@ -571,15 +590,17 @@ def _data_amount(value: Any, base: str, expected: str) -> tuple[float, bool]:
             break
         if value.dimensionality == _registry().Unit(unit).dimensionality:
             return _real(value.m_as(unit)), per_second
-    raise FormatError(f"expected {expected}, got {value:~P} ({value.units:~P} does not convert)")
+    raise FormatError(
+        f"expected {expected}, got {value:~P} ({_unit_label(value.units)} does not convert)"
+    )
 
 
 def _dimensionless(value: Any, what: str) -> float:
     if _is_quantity(value):
         if not value.dimensionless:
             raise FormatError(
-                f"{what} must be dimensionless, got {value:~P} ({value.units:~P} does not "
-                "convert to dimensionless)"
+                f"{what} must be dimensionless, got {value:~P} ({_unit_label(value.units)} does "
+                "not convert to dimensionless)"
             )
         return _real(value.m_as(""), what)
     return _real(value, what)

@@ -7,40 +7,31 @@ import re
 import pytest
 
 from mlsysim.core.units import Q_
-from mlsysim.viz.formatting import (
-    fmt,
-    fmt_bytes,
-    fmt_count,
-    fmt_currency,
-    fmt_eng,
-    fmt_flops,
-    fmt_multiple,
-    fmt_percent,
-    fmt_range,
-    fmt_sci,
-    fmt_time,
-)
+from mlsysim.viz import formatting as f
 
 CASES = {
-    "rate": lambda: fmt(Q_(989.4e12, "flop/s"), "TFLOP/s", style="latex"),
-    "carbon": lambda: fmt(Q_(1234.5, "kgCO2e"), style="latex"),
-    "intensity": lambda: fmt(Q_(295.2, "flop/byte"), style="latex"),
-    "micro": lambda: fmt(Q_(2.5, "us"), style="latex"),
-    "tiny": lambda: fmt(-1e-9, "s", style="latex"),
-    "percent": lambda: fmt_percent(0.4567, style="latex"),
-    "multiple": lambda: fmt_multiple(3.2, sig=2, style="latex"),
-    "range": lambda: fmt_range(150, 160, "×", style="latex"),
-    "sci": lambda: fmt_sci(3.14e23, "FLOP", style="latex"),
-    "eng": lambda: fmt_eng(31400, style="latex"),
-    "count": lambda: fmt_count(7e9, "params", style="latex"),
-    "money": lambda: fmt_currency(-1.2e6, style="latex"),
-    "time": lambda: fmt_time(5400, style="latex"),
-    "bytes": lambda: fmt_bytes(80e9, binary=True, style="latex"),
-    "flops": lambda: fmt_flops(1.23e15, style="latex"),
-    "grouped": lambda: fmt(12288, "GB", style="latex"),
-    "hyphen": lambda: fmt_count(6.25e5, "GPU-hours", style="latex"),
-    "power": lambda: fmt(Q_(3, "W/m**2"), style="latex"),
-    "big_power": lambda: fmt(Q_(3, "m**10"), style="latex"),
+    "rate": lambda: f.fmt(Q_(989.4e12, "flop/s"), "TFLOP/s", style="latex"),
+    "carbon": lambda: f.fmt(Q_(1234.5, "kgCO2e"), style="latex"),
+    "intensity": lambda: f.fmt(Q_(295.2, "flop/byte"), style="latex"),
+    "micro": lambda: f.fmt(Q_(2.5, "us"), style="latex"),
+    "tiny": lambda: f.fmt(-1e-9, "s", style="latex"),
+    "percent": lambda: f.fmt_percent(0.4567, style="latex"),
+    "multiple": lambda: f.fmt_multiple(3.2, sig=2, style="latex"),
+    "range": lambda: f.fmt_range(150, 160, "×", style="latex"),
+    "sci": lambda: f.fmt_sci(3.14e23, "FLOP", style="latex"),
+    "eng": lambda: f.fmt_eng(31400, style="latex"),
+    "count": lambda: f.fmt_count(7e9, "params", style="latex"),
+    "money": lambda: f.fmt_currency(-1.2e6, style="latex"),
+    "time": lambda: f.fmt_time(5400, style="latex"),
+    "bytes": lambda: f.fmt_bytes(80e9, binary=True, style="latex"),
+    "flops": lambda: f.fmt_flops(1.23e15, style="latex"),
+    "grouped": lambda: f.fmt(12288, "GB", style="latex"),
+    "hyphen": lambda: f.fmt_count(6.25e5, "GPU-hours", style="latex"),
+    "power": lambda: f.fmt(Q_(3, "W/m**2"), style="latex"),
+    "big_power": lambda: f.fmt(Q_(3, "m**10"), style="latex"),
+    "tiny_percent": lambda: f.fmt_percent(1e-9, style="latex"),
+    "huge_range": lambda: f.fmt_range(1e15, 2e15, "W", style="latex"),
+    "tiny_money": lambda: f.fmt_currency(-1e-9, style="latex"),
 }
 
 
@@ -99,10 +90,10 @@ def test_math_survives_pandoc_to_latex_and_html(name):
 
 
 def test_text_style_survives_pandoc_markdown_verbatim():
-    money = fmt_currency(1.2e6)  # "$1.20 M" must not open math
+    money = f.fmt_currency(1.2e6)  # "$1.20 M" must not open math
     sentence = f"It costs {money._repr_markdown_()} and saves {money._repr_markdown_()}."
     assert _pandoc(sentence, "plain").strip() == "It costs $1.20 M and saves $1.20 M."
-    sci = fmt_sci(3.14e23, "FLOP", style="markdown")
+    sci = f.fmt_sci(3.14e23, "FLOP", style="markdown")
     assert "<sup>23</sup>" in _pandoc(f"Training took {sci}.", "html")
-    starred = fmt_count(7e9, "params")
+    starred = f.fmt_count(7e9, "params")
     assert _pandoc(f"*{starred._repr_markdown_()}*", "plain").strip() == "7.00 B params"
