@@ -13,16 +13,15 @@ holds its last run and is valid only while all of these are unchanged:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import sys
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from invariants.files import write_atomic
 from invariants.model import (
     ChapterRun,
     CheckOutcome,
@@ -101,7 +100,7 @@ class ResultCache:
         }
         path = self.entry_path(chapter)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, json.dumps(entry, sort_keys=True))
+        write_atomic(path, json.dumps(entry, sort_keys=True).encode("utf-8"))
         return path
 
 
@@ -155,18 +154,6 @@ def _sha256(path: str, size: int) -> str | None:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         return None
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def run_to_json(run: ChapterRun) -> dict[str, Any]:

@@ -13,14 +13,14 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from invariants.files import write_atomic
 from invariants.model import ChapterRun, GoldenFinding
+from invariants.unit_text import UnitMismatch, convert
 
 INLINE = "inline"
 GOLDEN = "golden"
@@ -233,8 +233,8 @@ def _compare_golden(
     if rtol is None and atol is None:
         rtol = EXACT_RTOL
     try:
-        new_magnitude = _convert(new["magnitude"], new["unit"], old["unit"], path)
-    except _UnitMismatch as exc:
+        new_magnitude = convert(new["magnitude"], new["unit"], old["unit"], _bad_unit(path))
+    except UnitMismatch as exc:
         return GoldenFinding(status="unit_error", message=str(exc), **found)
     old_magnitude = old["magnitude"]
     if old_magnitude is None or new_magnitude is None:
@@ -346,23 +346,9 @@ def _check_entry(path: Path, kind: str, key: Any, entry: Any, fields: tuple[str,
             raise GoldenFileError(path, f"{where}: {tol} must be a number or null")
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file beside ``path``, fsync, ``os.replace`` it into place (the
-    file keeps its mode). On failure the old file is untouched and no temp file is left."""
-    tmp_name = None
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, _file_mode(path))
-        os.replace(tmp_name, path)
-    except BaseException:
-        if tmp_name is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-        raise
+def _bad_unit(path: Path) -> Any:
+    """The error for a stored unit pint cannot parse: the golden file is broken."""
+    return lambda reason: GoldenFileError(path, reason)
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -372,86 +358,7 @@ def _atomic_write(path: Path, text: str) -> None:
         raise GoldenFileError(path, f"cannot write the golden file: {_reason(exc)}") from exc
 
 
-def _file_mode(path: Path) -> int:
-    try:
-        return path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 # --- numbers and units ---------------------------------------------------------------------
-
-
-class _UnitMismatch(Exception):
-    """The run's unit does not convert to the snapshot's (a ``unit_error`` finding)."""
-
-
-def _convert(magnitude: Any, unit: str | None, target: str | None, path: Path) -> Any:
-    """``magnitude`` in ``unit`` expressed in ``target``. Equal unit strings need no pint;
-    otherwise pint converts, defining unknown unit names (``flop``, ``token``) as their own
-    dimension. A stored unit pint cannot parse is a :class:`GoldenFileError`."""
-    if unit == target or magnitude is None:
-        return magnitude
-    import pint
-
-    registry = _registry()
-    stored = _parse_unit(registry, target, lambda r: GoldenFileError(path, r))
-    current = _parse_unit(registry, unit, _UnitMismatch)
-    try:
-        factor = registry.Quantity(1.0, current).to(stored).magnitude
-    except pint.DimensionalityError as exc:
-        raise _UnitMismatch(
-            f"unit {unit or 'dimensionless'!r} of this run does not convert to the snapshot's "
-            f"{target or 'dimensionless'!r}"
-        ) from exc
-    if isinstance(magnitude, list):
-        return [m * factor for m in magnitude]
-    return magnitude * factor
-
-
-def _parse_unit(registry: Any, unit: str | None, error: Any) -> Any:
-    import pint
-
-    text = unit or "dimensionless"
-    for _ in range(8):  # each pass defines one more unknown unit name
-        try:
-            return registry.parse_units(text)
-        except pint.UndefinedUnitError as exc:
-            names = exc.unit_names if isinstance(exc.unit_names, tuple) else (exc.unit_names,)
-            for name in names:
-                base = _unprefixed(name)
-                if not base.isidentifier():
-                    raise error(f"unit {text!r} cannot be parsed: unknown name {name!r}") from exc
-                registry.define(f"{base} = [{base}]")
-        except Exception as exc:  # pint raises tokenizer and syntax errors of several types
-            raise error(f"unit {text!r} cannot be parsed ({exc})") from exc
-    raise error(f"unit {text!r} cannot be parsed")
-
-
-_PREFIXES = (
-    "yocto", "zepto", "atto", "femto", "pico", "nano", "micro", "milli", "centi", "deci", "deca",
-    "hecto", "kilo", "mega", "giga", "tera", "peta", "exa", "zetta", "yotta",
-    "kibi", "mebi", "gibi", "tebi", "pebi", "exbi",
-)  # fmt: skip
-
-
-def _unprefixed(name: str) -> str:
-    """``teraflop`` -> ``flop``: an unknown name is defined without its SI/IEC prefix, so pint
-    can scale it (the prefixes are spelled out as in pint's default ``str`` of a unit)."""
-    for prefix in _PREFIXES:
-        if name.startswith(prefix) and len(name) - len(prefix) >= 2:
-            return name[len(prefix) :]
-    return name
-
-
-@lru_cache(maxsize=1)
-def _registry() -> Any:
-    """A private pint registry for comparing unit strings (only when two strings differ)."""
-    import pint
-
-    return pint.UnitRegistry()
 
 
 def _close(new: Any, old: Any, rtol: float, atol: float) -> bool:
@@ -464,8 +371,8 @@ def _close(new: Any, old: Any, rtol: float, atol: float) -> bool:
 
 def _relative_change(old: dict[str, Any], new: dict[str, Any], path: Path) -> float | None:
     try:
-        converted = _convert(new["magnitude"], new["unit"], old["unit"], path)
-    except (_UnitMismatch, GoldenFileError):
+        converted = convert(new["magnitude"], new["unit"], old["unit"], _bad_unit(path))
+    except (UnitMismatch, GoldenFileError):
         return None
     return _rel(old["magnitude"], converted)
 

@@ -1,124 +1,24 @@
-"""What a check found, per chapter and for the book: JSON (``REPORT_SCHEMA``), JUnit XML, console.
+"""What a check found, per chapter and for the book, and its JSON form (``report_schema``).
 
 Status of a chapter: ``error`` when something stopped it (reader, kernel, exception, golden
 file); else ``failed`` when a check failed or a golden shifted / left its tolerance / changed unit
 (or, under ``strict``, a value is new or missing); else ``passed``. Exit code: 2 if any chapter
-errored, else 1 if any failed, else 0.
+errored, else 1 if any failed, else 0. The console summary and JUnit XML are in
+``invariants.render``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from invariants.model import ChapterRun, CheckOutcome, ExecutionError, GoldenFinding
+from invariants.report_schema import REPORT_SCHEMA_ID, REPORT_VERSION, SUMMARY_KEYS
 
-REPORT_SCHEMA_ID = "mlsysim-invariants-report"
-REPORT_VERSION = 1
 STRICT_STATUSES = ("new", "missing")
-_SUMMARY_KEYS = (
-    "chapters", "cells", "checks_passed", "checks_failed", "shifts", "new", "missing", "errors",
-    "cached",
-)  # fmt: skip
-
-_NULLABLE_INT = {"type": ["integer", "null"]}
-_NULLABLE_STR = {"type": ["string", "null"]}
-REPORT_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "$id": REPORT_SCHEMA_ID,
-    "type": "object",
-    "required": ["schema", "version", "generated_by", "book", "ok", "exit_code", "summary",
-                 "chapters"],
-    "additionalProperties": False,
-    "properties": {
-        "schema": {"const": REPORT_SCHEMA_ID},
-        "version": {"const": REPORT_VERSION},
-        "generated_by": {"type": "string"},
-        "book": {"type": "string", "description": "absolute path of the book root"},
-        "ok": {"type": "boolean", "description": "exit_code == 0"},
-        "exit_code": {"enum": [0, 1, 2]},
-        "summary": {
-            "type": "object",
-            "required": list(_SUMMARY_KEYS),
-            "additionalProperties": False,
-            "properties": {key: {"type": "integer", "minimum": 0} for key in _SUMMARY_KEYS},
-        },
-        "chapters": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["path", "status", "cached", "duration_s", "cells", "checks",
-                             "golden", "errors"],
-                "additionalProperties": False,
-                "properties": {
-                    "path": {"type": "string", "description": "relative to the book, POSIX"},
-                    "status": {"enum": ["passed", "failed", "error"]},
-                    "cached": {"type": "boolean"},
-                    "duration_s": {"type": "number", "minimum": 0},
-                    "cells": {"type": "integer", "minimum": 0},
-                    "checks": {"type": "array", "items": {
-                        "type": "object",
-                        "required": ["kind", "name", "message", "passed", "line", "cell",
-                                     "values"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "kind": {"enum": ["check", "golden"]},
-                            "name": _NULLABLE_STR,
-                            "message": {"type": "string"},
-                            "passed": {"type": "boolean"},
-                            "line": _NULLABLE_INT,
-                            "cell": _NULLABLE_STR,
-                            "values": {"type": "object", "additionalProperties": {
-                                "type": "object",
-                                "required": ["magnitude", "unit", "text"],
-                                "properties": {
-                                    "magnitude": {"type": ["number", "array", "null"],
-                                                  "items": {"type": "number"}},
-                                    "unit": _NULLABLE_STR,
-                                    "text": {"type": "string"},
-                                },
-                            }},
-                        },
-                    }},
-                    "golden": {"type": "array", "items": {
-                        "type": "object",
-                        "required": ["key", "kind", "status", "old", "new", "rel_change", "line",
-                                     "message"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "key": {"type": "string"},
-                            "kind": {"enum": ["inline", "golden"]},
-                            "status": {"enum": ["ok", "shifted", "out_of_tolerance", "new",
-                                                "missing", "unit_error", "updated", "removed"]},
-                            "old": _NULLABLE_STR,
-                            "new": _NULLABLE_STR,
-                            "rel_change": {"type": ["number", "null"]},
-                            "line": _NULLABLE_INT,
-                            "message": {"type": "string"},
-                        },
-                    }},
-                    "errors": {"type": "array", "items": {
-                        "type": "object",
-                        "required": ["kind", "message", "line", "cell", "traceback"],
-                        "additionalProperties": False,
-                        "properties": {
-                            "kind": {"enum": ["exception", "timeout", "kernel_died", "no_kernel",
-                                              "reader", "golden"]},
-                            "message": {"type": "string"},
-                            "line": _NULLABLE_INT,
-                            "cell": _NULLABLE_STR,
-                            "traceback": {"type": "string"},
-                        },
-                    }},
-                },
-            },
-        },
-    },
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -238,7 +138,7 @@ class BookReport:
 
     @property
     def summary(self) -> dict[str, int]:
-        total = dict.fromkeys(_SUMMARY_KEYS, 0)
+        total = dict.fromkeys(SUMMARY_KEYS, 0)
         for chapter in self.chapters:
             for key, value in chapter.counts().items():
                 total[key] += value
@@ -270,7 +170,7 @@ class BookReport:
 
     def write_json(self, path: Path) -> None:
         """Write :meth:`to_json` (indent 2, UTF-8) atomically: temp file + ``os.replace``."""
-        from invariants.golden import write_atomic
+        from invariants.files import write_atomic
 
         text = json.dumps(self.to_json(), indent=2, ensure_ascii=False, allow_nan=False)
         write_atomic(Path(path), (text + "\n").encode("utf-8"))
@@ -278,13 +178,16 @@ class BookReport:
     def write_junit(self, path: Path) -> None:
         """JUnit XML: one ``testcase`` per chapter; ``failure``/``error`` text lists each
         problem as ``chapter:line: ...``."""
-        from invariants.golden import write_atomic
+        from invariants.files import write_atomic
+        from invariants.render import junit_xml
 
-        write_atomic(Path(path), _junit_xml(self))
+        write_atomic(Path(path), junit_xml(self))
 
     def render_console(self, console: Any, max_failures: int = 5) -> None:
         """The summary table, then the first ``max_failures`` failures in full, then a verdict."""
-        _render_console(self, console, max_failures)
+        from invariants.render import render_console
+
+        render_console(self, console, max_failures)
 
 
 # --- pieces shared by every output -----------------------------------------------------------
@@ -379,174 +282,3 @@ def _version() -> str:
         from invariants import __version__
 
         return __version__
-
-
-# --- JUnit XML --------------------------------------------------------------------------------
-
-_XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def _junit_xml(report: BookReport) -> bytes:
-    import xml.etree.ElementTree as ET
-
-    name = Path(report.book).name or str(report.book)
-    chapters = report.chapters
-    counts = {
-        "tests": str(len(chapters)),
-        "failures": str(sum(c.status == "failed" for c in chapters)),
-        "errors": str(sum(c.status == "error" for c in chapters)),
-        "skipped": "0",
-        "time": f"{sum(c.run.duration_s for c in chapters if c.run):.3f}",
-    }
-    suites = ET.Element("testsuites", name="mlsysim check", **counts)
-    suite = ET.SubElement(suites, "testsuite", name=name, **counts)
-    for chapter in chapters:
-        seconds = chapter.run.duration_s if chapter.run else 0.0
-        case = ET.SubElement(
-            suite, "testcase", classname=f"invariants.{name}", name=chapter.path,
-            file=chapter.path, time=f"{seconds:.3f}",
-        )  # fmt: skip
-        failures = chapter.failures()
-        for tag, group in (
-            ("error", [f for f in failures if f.is_error]),
-            ("failure", [f for f in failures if not f.is_error]),
-        ):
-            if group:
-                element = ET.SubElement(
-                    case, tag, message=_xml_text(f"{group[0].location}: {group[0].headline}"),
-                    type=f"invariants.{tag}",
-                )  # fmt: skip
-                element.text = _xml_text("\n".join(f.render() for f in group))
-        if chapter.cached:
-            ET.SubElement(case, "system-out").text = "result from the cache (nothing changed)"
-    ET.indent(suites)
-    return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
-
-
-def _xml_text(text: str) -> str:
-    return _XML_INVALID.sub("", _clean(text))
-
-
-# --- console ----------------------------------------------------------------------------------
-
-_STATUS_STYLE = {"passed": "green", "failed": "bold red", "error": "bold magenta"}
-
-
-def _render_console(report: BookReport, console: Any, max_failures: int) -> None:
-    """A compact table (fits 80 columns): status, chapter, cells, what held and what broke,
-    run time or ``cached``; a totals footer; the first failures; the verdict."""
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    total = _tally(report.chapters)
-    seconds = sum(c.run.duration_s for c in report.chapters if c.run)
-    table = Table(
-        title=f"mlsysim check: {report.book}", title_justify="left", box=box.SIMPLE_HEAD,
-        show_footer=True, pad_edge=False,
-    )  # fmt: skip
-    table.add_column("Status", footer=_verdict_word(report.exit_code), no_wrap=True)
-    chapters = _count(total["chapters"], "chapter", "chapters") or "0 chapters"
-    if total["cached"]:
-        chapters += f" ({total['cached']} cached)"
-    table.add_column("Chapter", footer=chapters, no_wrap=True)
-    table.add_column("Cells", footer=str(total["cells"]), justify="right")
-    table.add_column("Findings", footer=_findings_text(total))
-    table.add_column("Time", footer=f"{seconds:.1f} s", justify="right", no_wrap=True)
-    for chapter in report.chapters:
-        counts = _tally([chapter])
-        table.add_row(
-            Text(chapter.status, style=_STATUS_STYLE[chapter.status]),
-            Text(chapter.path),
-            str(counts["cells"]),
-            Text(_findings_text(counts)),
-            "cached" if chapter.cached else f"{chapter.run.duration_s if chapter.run else 0:.1f} s",
-        )
-    console.print(table)
-
-    failures = report.failures()
-    if failures and max_failures > 0:
-        shown = failures[:max_failures]
-        console.print(Text(f"First failures ({len(shown)} of {len(failures)}):", style="bold"))
-        for failure in shown:  # soft wrap: a long line stays one line (copyable locations)
-            console.print(Text(failure.render()), soft_wrap=True)
-        if len(failures) > len(shown):
-            console.print(Text(f"... and {len(failures) - len(shown)} more in the JSON report."))
-    verdict = Text(_verdict(report, total), style=_STATUS_STYLE[_verdict_status(report.exit_code)])
-    console.print(verdict)
-
-
-def _tally(chapters: list[ChapterReport]) -> dict[str, int]:
-    """The summary counts plus ``held`` (ok findings), ``updated``/``removed`` (from
-    ``--update``) and ``pending_new``/``pending_missing`` (new/missing not just written)."""
-    extra = ("held", "updated", "removed", "pending_new", "pending_missing")
-    total = dict.fromkeys((*_SUMMARY_KEYS, *extra), 0)
-    for chapter in chapters:
-        for key, value in chapter.counts().items():
-            total[key] += value
-        statuses = [f.status for f in chapter.findings]
-        total["held"] += statuses.count("ok")
-        total["updated"] += statuses.count("updated")
-        total["removed"] += statuses.count("removed")
-        if not chapter.updated:
-            total["pending_new"] += statuses.count("new")
-            total["pending_missing"] += statuses.count("missing")
-    return total
-
-
-def _findings_text(counts: dict[str, int]) -> str:
-    """``"13 checks ✓, 1 check ✗, 30 values ✓, 1 shift"``: what held, then what broke."""
-    parts = [
-        _count(counts["checks_passed"], "check ✓", "checks ✓"),
-        _count(counts["checks_failed"], "check ✗", "checks ✗"),
-        _count(counts["held"], "value ✓", "values ✓"),
-        _count(counts["shifts"], "shift", "shifts"),
-        _count(counts["new"], "new", "new"),
-        _count(counts["updated"], "updated", "updated"),
-        _count(counts["removed"], "removed", "removed"),
-        _count(counts["missing"], "missing", "missing"),
-        _count(counts["errors"], "error", "errors"),
-    ]
-    return ", ".join(part for part in parts if part) or "nothing to check"
-
-
-def _verdict_status(exit_code: int) -> str:
-    return ("passed", "failed", "error")[exit_code]
-
-
-def _verdict_word(exit_code: int) -> str:
-    return ("OK", "FAILED", "ERROR")[exit_code]
-
-
-def _verdict(report: BookReport, total: dict[str, int]) -> str:
-    written = sum(len(c.findings) for c in report.chapters if c.updated)
-    pending = [
-        _count(total["pending_new"], "new", "new"),
-        _count(total["pending_missing"], "missing", "missing"),
-    ]
-    pending = [p for p in pending if p]
-    if report.exit_code == 0:
-        n = total["chapters"]
-        line = f"OK: all {n} chapters hold." if n > 1 else "OK: the chapter holds." if n else (
-            "OK: no chapters to check."
-        )  # fmt: skip
-        if written:
-            line += f" Goldens updated ({_count(written, 'change', 'changes')})."
-        if pending:
-            line += f" Not in the snapshot: {', '.join(pending)} (record them with --update)."
-        return line
-    parts = [
-        _count(total["checks_failed"], "check failed", "checks failed"),
-        _count(total["shifts"], "golden shift", "golden shifts"),
-        _count(total["pending_new"], "new value", "new values") if report.strict else "",
-        _count(total["pending_missing"], "missing value", "missing values")
-        if report.strict
-        else "",
-        _count(total["errors"], "error", "errors"),
-    ]
-    word = _verdict_word(report.exit_code)
-    return f"{word} (exit {report.exit_code}): {', '.join(p for p in parts if p)}."
-
-
-def _count(n: int, singular: str, plural: str) -> str:
-    return "" if n == 0 else f"{n} {singular if n == 1 else plural}"

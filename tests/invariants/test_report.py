@@ -17,7 +17,8 @@ from invariants.model import (
     GoldenFinding,
 )
 from invariants.protocol import CheckRecord, PublishedValue
-from invariants.report import REPORT_SCHEMA, BookReport, ChapterReport
+from invariants.report import BookReport, ChapterReport
+from invariants.report_schema import REPORT_SCHEMA
 
 BOOK = Path("/books/mlsys")
 
