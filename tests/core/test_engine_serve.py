@@ -38,8 +38,8 @@ def test_tpot_never_below_memory_floor_computed_by_hand():
     assert floor == pytest.approx(4.11403e-3, rel=1e-5)
     assert profile.memory_floor.m_as("s") == pytest.approx(floor)
     assert profile.tpot.m_as("s") >= floor
-    # calibrated: floor / 0.70 memory efficiency + 30 us overhead
-    assert profile.tpot.m_as("s") == pytest.approx(floor / 0.70 + 30e-6)
+    # calibrated: floor / 0.70 memory efficiency + 450 us overhead
+    assert profile.tpot.m_as("s") == pytest.approx(floor / 0.70 + 450e-6)
 
 
 def test_pure_roofline_decode_sits_exactly_on_the_floor():
