@@ -111,6 +111,15 @@ def test_grids_and_datacenters_hold_their_published_values():
     assert Datacenters.Enterprise.pue.m_as("") == pytest.approx(1.58)
 
 
+def test_interconnect_figures_are_labelled_bidirectional_aggregates():
+    # the engine halves them once (link_bandwidth); a per-direction entry would be halved twice
+    parts = [h for h in Hardware if h.interconnect_bandwidth is not None]
+    assert len(parts) >= 10
+    for part in parts:
+        assert "bidirectional" in part.provenance["interconnect_bandwidth"].note, part.name
+    assert Hardware.H100.interconnect_bandwidth.m_as("GB/s") == pytest.approx(900)
+
+
 def test_every_grid_states_its_carbon_accounting_basis():
     assert {g.basis for g in Grids} == {"lifecycle", "direct"}
     for grid in Grids:  # Ember's dataset is lifecycle; EIA's state CO2 / generation is direct
