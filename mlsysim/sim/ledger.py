@@ -37,25 +37,60 @@ SUFFIX_UNITS = {
 ALIASES = {"failures_per_year": ("failure_rate", "1/year")}
 
 # Physical sanity rules applied by ``validate``: fields that must be >= 0 or inside [0, 1].
-NON_NEGATIVE = (
-    "energy",
-    "it_energy",
-    "carbon",
-    "operational_carbon",
-    "embodied_carbon",
-    "water",
-    "capex",
-    "opex",
-    "tco",
-    "latency",
-    "time_to_train",
-    "failures",
-    "failure_rate",
-    "mtbf",
-    "average_power",
-    "energy_per_inference",
+# Every amount the built-in labs write is here (energy, power, carbon, money, time, counts).
+NON_NEGATIVE = frozenset(
+    {
+        # performance
+        "active_power",
+        "latency",
+        "throughput",
+        "energy_per_inference",
+        "memory_required",
+        "inferences_per_day",
+        "ttft",
+        "tpot",
+        "e2e_latency",
+        "tokens_per_second",
+        "time_to_train",
+        "total_flops",
+        "device_time",
+        # sustainability
+        "duty_cycled_power",
+        "average_power",
+        "radio_energy",
+        "it_energy",
+        "energy",
+        "carbon_intensity",
+        "operational_carbon",
+        "embodied_carbon",
+        "carbon",
+        "water",
+        # economics
+        "unit_cost",
+        "electricity_price",
+        "capex",
+        "opex",
+        "tco",
+        # reliability
+        "mttf",
+        "fleet_size",
+        "failures",
+        "failure_rate",
+        "mtbf",
+        "checkpoint_time",
+        "restart_time",
+        "checkpoint_interval",
+        "time_to_train_with_failures",
+    }
 )
 FRACTIONS = ("mfu", "duty_cycle", "goodput")
+# Totals that must equal their parts (checked when every part is a Quantity; None counts as 0):
+# section, total, parts, and how they combine.
+TOTALS = (
+    ("sustainability", "energy", ("it_energy", "pue"), "product"),
+    ("sustainability", "carbon", ("operational_carbon", "embodied_carbon"), "sum"),
+    ("economics", "tco", ("capex", "opex"), "sum"),
+)
 
 
 def suffix_unit(name: str) -> tuple[str, str] | None:
@@ -68,7 +103,12 @@ def suffix_unit(name: str) -> tuple[str, str] | None:
     return None
 
 
-def _in_unit(quantity: Any, unit: str) -> float:
+def _in_unit(quantity: Any, unit: str, where: str = "field") -> float:
+    if not is_quantity(quantity):
+        raise TypeError(
+            f"ledger field {where} is {quantity!r} ({type(quantity).__name__}), not a Quantity: "
+            f"it has no value in {unit}"
+        )
     if unit == "kg" and "[carbon]" in quantity.dimensionality:
         unit = "kgCO2e"
     return float(quantity.m_as(unit))
@@ -111,7 +151,7 @@ class Section:
         parsed = suffix_unit(key)
         if parsed is not None and parsed[0] in values:
             base = values[parsed[0]]
-            return None if base is None else _in_unit(base, parsed[1])
+            return None if base is None else _in_unit(base, parsed[1], f"{self.name}.{parsed[0]}")
         raise AttributeError(
             f"ledger section {self.name!r} has no field {key!r}; fields: {', '.join(values)}"
         )
@@ -217,7 +257,8 @@ class Ledger:
         """Raise ``InvariantError`` listing every physically impossible field; else return self.
 
         Energy, carbon, cost, time and failure counts must be finite and >= 0; MFU, duty cycle
-        and goodput in [0, 1]; PUE >= 1; TCO = capex + opex.
+        and goodput in [0, 1]; PUE >= 1; TCO = capex + opex, energy = IT energy x PUE,
+        carbon = operational + embodied (``TOTALS``).
         """
         problems = []
         for section in self.sections().values():
@@ -234,16 +275,35 @@ class Ledger:
                     problems.append(f"{where} = {float(value.m_as('')):.4g} is outside [0, 1]")
                 elif key == "pue" and float(value.m_as("")) < 1.0:
                     problems.append(f"{where} = {float(value.m_as('')):.4g} is below 1")
-        economics = self.economics
-        if all(k in economics and is_quantity(economics[k]) for k in ("capex", "opex", "tco")):
-            total = economics.capex_usd + economics.opex_usd
-            if not math.isclose(economics.tco_usd, total, rel_tol=1e-9, abs_tol=1e-9):
-                problems.append(
-                    f"economics.tco = {economics.tco_usd:.6g} USD != capex + opex = {total:.6g} USD"
-                )
+        problems += self._totals_problems()
         if problems:
             raise InvariantError(f"{self.title}: " + "; ".join(problems))
         return self
+
+    def _totals_problems(self) -> list[str]:
+        """``TOTALS`` that do not equal their parts (relative tolerance 1e-9)."""
+        from mlsysim.core.units import Q_
+
+        problems = []
+        for name, total_key, parts, how in TOTALS:
+            fields = self.sections()[name]._values
+            total, values = fields.get(total_key), [fields.get(part) for part in parts]
+            if not (is_quantity(total) and all(part in fields for part in parts)):
+                continue
+            if how == "product" and all(is_quantity(v) for v in values):
+                expected, relation = values[0] * values[1], " x ".join(parts)
+            elif how == "sum" and all(v is None or is_quantity(v) for v in values):
+                present = [v for v in values if v is not None]
+                expected, relation = sum(present, Q_(0, total.units)), " + ".join(parts)
+            else:
+                continue
+            got, want = float(total.magnitude), float(expected.m_as(total.units))
+            if not math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12):
+                unit = _unit_text(total)
+                problems.append(
+                    f"{name}.{total_key} = {got:.6g} {unit} != {relation} = {want:.6g} {unit}"
+                )
+        return problems
 
     # ------------------------------------------------------------------ exports
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -309,9 +369,14 @@ def _text(value: Any) -> str:
     if not is_quantity(value):
         return str(value)
     magnitude = float(value.magnitude)
-    unit = f"{value.units:~P}".replace("dollar", "USD")
+    unit = _unit_text(value)
     number = f"{magnitude:,.0f}" if 1e3 <= abs(magnitude) < 1e15 else f"{magnitude:.4g}"
     return f"{number} {unit}".strip()
+
+
+def _unit_text(value: Any) -> str:
+    """Short unit text of a Quantity (``kgCO2e``, ``USD``); empty for a bare number."""
+    return f"{value.units:~P}".replace("dollar", "USD")
 
 
 _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_"}

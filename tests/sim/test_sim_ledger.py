@@ -175,3 +175,47 @@ def test_a_ledger_copies_and_pickles():
     for clone in (copy.deepcopy(ledger), pickle.loads(pickle.dumps(ledger))):
         assert clone.sustainability.carbon_kg == 2000.0
         assert clone.to_markdown() == ledger.to_markdown()
+
+
+@pytest.mark.parametrize(
+    ("app", "persona"),
+    [("GPT4", "CloudTitan"), ("Chatbot", "CloudTitan"), ("Doorbell", "TinyPioneer")],
+)
+def test_validate_covers_every_amount_the_labs_write(app, persona):
+    from mlsysim.core.units import is_quantity
+    from mlsysim.sim.ledger import FRACTIONS, NON_NEGATIVE
+
+    ledger = ResourceSimulation(app, persona).evaluate({})
+    amounts = {
+        key
+        for section in ledger.sections().values()
+        for key, value in section.items()
+        if is_quantity(value) and key not in FRACTIONS and key != "pue"
+    }
+    assert amounts - NON_NEGATIVE == set()
+
+
+def test_validate_checks_the_totals_against_their_parts():
+    broken = small_ledger()
+    broken.sustainability["it_energy"] = Q_(1000, "Wh")
+    broken.sustainability["pue"] = Q_(1.2, "")  # 1000 Wh x 1.2 = 1.2 kWh, not the 1.5 kWh stored
+    broken.sustainability["operational_carbon"] = Q_(1500, "kgCO2e")
+    broken.sustainability["embodied_carbon"] = None  # None counts as 0: 1.5 t, not 2 t
+    broken.reliability["checkpoint_interval"] = Q_(-3, "min")
+    with pytest.raises(InvariantError) as caught:
+        broken.validate()
+    assert str(caught.value) == (
+        "toy: reliability.checkpoint_interval = -3 min is negative; sustainability.energy = "
+        "1500 Wh != it_energy x pue = 1200 Wh; sustainability.carbon = 2 tCO2e != "
+        "operational_carbon + embodied_carbon = 1.5 tCO2e"
+    )
+
+
+def test_a_suffix_view_of_a_text_field_names_the_field():
+    ledger = small_ledger()
+    with pytest.raises(TypeError) as caught:
+        _ = ledger.performance.bottleneck_s
+    assert str(caught.value) == (
+        "ledger field performance.bottleneck is 'compute' (str), not a Quantity: it has no "
+        "value in s"
+    )

@@ -111,8 +111,15 @@ def test_unknown_keys_and_regions_are_both_key_and_value_errors():
     for bad in ({"regoin": "Quebec"}, {"region": "Quebek"}):
         with pytest.raises(ValueError) as caught:
             sim.evaluate(bad)
-        assert isinstance(caught.value, UnknownChoiceError)
-        assert isinstance(caught.value, (UnknownNameError, ChoiceError, KeyError))
+        error = caught.value
+        assert isinstance(error, UnknownChoiceError)
+        for kind in (UnknownNameError, KeyError, ChoiceError, ValueError):
+            assert isinstance(error, kind), kind
+    with pytest.raises(KeyError) as caught:
+        sim.evaluate({"region": "Quebek"})
+    assert str(caught.value).startswith(
+        "unknown choice 'region' value 'Quebek'. Did you mean 'Quebec'? Valid: "
+    )
 
 
 def test_numpy_numbers_are_accepted_and_ints_widen_for_float_choices():

@@ -69,9 +69,9 @@ def test_snippet_runs_verbatim_and_prints_the_hand_calculation():
         [sys.executable, "-c", SNIPPET], capture_output=True, text=True, check=True, timeout=120
     )
     expected_kg = hand_energy_kwh() * QUEBEC_G_PER_KWH / 1000
-    assert expected_kg == pytest.approx(1037.62, abs=0.01)  # the number docs/labs.md derives
+    assert expected_kg == pytest.approx(14038.43, abs=0.01)  # the number docs/labs.md derives
     assert result.stdout == f"Annual Carbon: {expected_kg:,.0f} kg CO2e\n"
-    assert result.stdout == "Annual Carbon: 1,038 kg CO2e\n"
+    assert result.stdout == "Annual Carbon: 14,038 kg CO2e\n"
 
 
 def test_ledger_fields_equal_the_hand_calculation():
@@ -80,7 +80,7 @@ def test_ledger_fields_equal_the_hand_calculation():
     )
     energy = hand_energy_kwh()
     assert ledger.sustainability.energy_kwh == pytest.approx(energy, rel=1e-12)
-    assert ledger.sustainability.carbon_kg == pytest.approx(energy * 1.7e-3, rel=1e-12)
+    assert ledger.sustainability.carbon_kg == pytest.approx(energy * 23e-3, rel=1e-12)
     assert ledger.sustainability.embodied_carbon is None  # no sourced ESP32 embodied carbon
     per_device_kwh = ledger.sustainability.energy_kwh / FLEET
     assert per_device_kwh == pytest.approx(0.06104, rel=1e-3)  # 61 Wh a year, not megawatts
@@ -102,7 +102,7 @@ def test_datacenter_grid_ratio_holds_for_the_operational_part_only():
     ratio = (
         poland.sustainability.operational_carbon_kg / quebec.sustainability.operational_carbon_kg
     )
-    assert ratio == pytest.approx(662 / 1.7, rel=1e-12)
+    assert ratio == pytest.approx(662 / 23, rel=1e-12)
     total_ratio = poland.sustainability.carbon_kg / quebec.sustainability.carbon_kg
     assert total_ratio < ratio  # embodied carbon does not depend on the grid
     assert poland.sustainability.embodied_carbon == quebec.sustainability.embodied_carbon

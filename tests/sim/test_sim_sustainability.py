@@ -152,7 +152,14 @@ def test_water_is_facility_energy_times_the_grid_water_intensity(monkeypatch):
     from mlsysim.core.catalogs import GridRegion
     from mlsysim.sim.base import Lab
 
-    wet = GridRegion("Wet", "test-only grid", Q_(100, "gCO2e/kWh"), None, Q_(2.0, "L/kWh"))
+    wet = GridRegion(
+        name="Wet",
+        display_name="test-only grid",
+        basis="lifecycle",
+        carbon_intensity=Q_(100, "gCO2e/kWh"),
+        electricity_price=None,
+        water_intensity=Q_(2.0, "L/kWh"),
+    )
     monkeypatch.setattr(Lab, "grid", property(lambda self: wet))
     ledger = SustainabilitySimulation("Chatbot", "CloudTitan").evaluate({"duration_days": 1})
     facility_kwh = 1024 * 0.700 * 24 * 1.10
