@@ -12,8 +12,7 @@ Public names (resolved lazily, so ``import mlsysim`` does no work)::
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mlsysim._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -38,17 +37,4 @@ _SUBPACKAGES = ("core", "sim", "viz")
 
 __all__ = [*_EXPORTS, *_SUBPACKAGES, "__version__"]
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module_name, attribute = _EXPORTS[name]
-        value = getattr(importlib.import_module(module_name), attribute)
-        globals()[name] = value  # later look-ups skip this hook
-        return value
-    if name in _SUBPACKAGES:
-        return importlib.import_module(f"mlsysim.{name}")
-    raise AttributeError(f"module 'mlsysim' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS, _SUBPACKAGES)

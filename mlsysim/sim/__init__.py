@@ -10,8 +10,7 @@ Names resolve lazily (``import mlsysim.sim`` does no work). See docs/labs.md.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mlsysim._lazy import lazy_exports
 
 _EXPORTS = {
     "Personas": "mlsysim.sim.personas",
@@ -28,14 +27,4 @@ _EXPORTS = {
 
 __all__ = list(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mlsysim.sim' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)

@@ -10,8 +10,7 @@ Names resolve lazily (importing ``mlsysim.viz`` imports neither pint nor matplot
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from mlsysim._lazy import lazy_exports
 
 _FORMATTING = (
     "fmt",
@@ -35,14 +34,4 @@ _EXPORTS.update(
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'mlsysim.viz' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS)
