@@ -9,6 +9,7 @@ persona's primary constraint and checks physical sanity (``Ledger.validate``).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any, ClassVar
 
@@ -53,19 +54,29 @@ class Lab:
 
     @functools.cached_property
     def profile(self) -> Any:
-        """Engine result: solve (inference), serve or train; a resized cluster is re-trained."""
+        """Engine result: solve (inference), serve or train; a resized cluster is re-trained
+        with the scenario's own layout (tensor x pipeline kept, data degree rescaled)."""
         scenario = self.scenario
         if self.is_training and self.fleet_size != scenario.fleet_size:
-            from mlsysim.core.engine import Engine
-
-            return Engine.train(
-                scenario.model_name,
-                scenario.hardware_name,
-                num_devices=self.fleet_size,
-                tokens=scenario.training_tokens,
-                precision=scenario.precision,
+            scenario = dataclasses.replace(
+                scenario, fleet_size=self.fleet_size, parallelism=self._resized_layout()
             )
         return scenario.profile()
+
+    def _resized_layout(self) -> Any:
+        """The scenario's ``Parallelism`` with data = fleet_size / (tensor x pipeline)."""
+        layout = self.scenario.parallelism
+        if layout is None:
+            return None
+        group = layout.tensor * layout.pipeline
+        if self.fleet_size % group:
+            raise ChoiceError(
+                f"choice 'fleet_size' = {self.fleet_size} does not split into "
+                f"{self.scenario.name}'s model-parallel groups of tensor x pipeline = "
+                f"{layout.tensor} x {layout.pipeline} = {group} devices; "
+                f"valid: multiples of {group}"
+            )
+        return dataclasses.replace(layout, data=self.fleet_size // group)
 
     @functools.cached_property
     def duration(self) -> Any:

@@ -155,6 +155,20 @@ def test_a_resized_training_cluster_takes_longer_for_the_same_energy():
     )
     assert half.sustainability.energy_kwh == pytest.approx(full.sustainability.energy_kwh)
     assert half.reliability.mtbf_hours == pytest.approx(2 * full.reliability.mtbf_hours)
+    # the scenario's layout (data 128 x tensor 8 x pipeline 16) keeps tensor x pipeline = 128
+    # and halves the data degree, so the sharded model still fits each device
+    assert full.performance.fits is True and half.performance.fits is True
+
+
+def test_a_resized_cluster_must_split_into_the_scenarios_model_parallel_groups():
+    from mlsysim.errors import ChoiceError
+
+    with pytest.raises(ChoiceError) as caught:
+        ResourceSimulation("GPT4", "CloudTitan").evaluate({"fleet_size": 1000})
+    assert str(caught.value) == (
+        "choice 'fleet_size' = 1000 does not split into GPT4's model-parallel groups of "
+        "tensor x pipeline = 8 x 16 = 128 devices; valid: multiples of 128"
+    )
 
 
 def test_plot_ledger_reads_a_real_ledger():
