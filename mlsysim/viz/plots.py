@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mlsysim.errors import FormatError, UnknownNameError
-from mlsysim.viz.formatting import display_unit, fmt
+from mlsysim.viz.formatting import display_unit, fmt, parse_unit
 from mlsysim.viz.style import house_style, new_figure
 
 _RATE_PREFIXES = ("", "k", "M", "G", "T", "P", "E")
@@ -302,10 +302,9 @@ def _column(records: list[dict[str, Any]], name: str, unit: str | None) -> tuple
     values = [record[name] for record in records]
     base, si_unit = _pretty(name), None
     if values and _is_quantity(values[0]):
-        target = unit or values[0].units
-        numbers_ = [float(v.m_as(target)) for v in values]
-        shown = get_registry().Unit(target) if isinstance(target, str) else target
-        return numbers_, _label(base, display_unit(shown))
+        target = values[0].units if unit is None else parse_unit(unit)
+        numbers_ = [_in(v, target, name) for v in values]
+        return numbers_, _label(base, display_unit(target))
     for suffix, suffix_unit in _SUFFIX_UNITS:
         if name.endswith(suffix):
             base, si_unit = _pretty(name[: -len(suffix)]), suffix_unit
@@ -317,10 +316,23 @@ def _column(records: list[dict[str, Any]], name: str, unit: str | None) -> tuple
     if unit is not None:
         if si_unit is None:
             raise FormatError(f"column {name!r} has no known unit to convert to {unit!r}")
-        numbers_ = [float(v) for v in Q_(_array(numbers_), si_unit).m_as(unit)]
-        si_unit = unit
+        converted = _in(Q_(_array(numbers_), si_unit), parse_unit(unit), name)
+        numbers_, si_unit = [float(v) for v in converted], unit
     shown = display_unit(get_registry().Unit(si_unit)) if si_unit else ""
     return numbers_, _label(base, shown)
+
+
+def _in(value: Any, unit: Any, column: str) -> Any:
+    """``value`` in ``unit``; a FormatError naming the column and both units if it cannot be."""
+    from pint import DimensionalityError
+
+    try:
+        converted = value.m_as(unit)
+    except DimensionalityError:
+        raise FormatError(
+            f"column {column!r} is in {value.units:~P}, which does not convert to {unit:~P}"
+        ) from None
+    return converted if hasattr(converted, "__len__") else float(converted)
 
 
 def _label(base: str, unit_text: str) -> str:

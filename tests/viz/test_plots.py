@@ -198,6 +198,15 @@ def test_sweep_bad_columns_are_named():
         plot_sweep(SWEEP, "model", "latency_s")
     with pytest.raises(FormatError, match="no known unit"):
         plot_sweep(SWEEP, "batch_size", "latency_s", x_unit="ms")
+    with pytest.raises(FormatError) as caught:
+        plot_sweep(SWEEP, "batch_size", "latency_s", y_unit="GB")
+    assert str(caught.value) == "column 'latency_s' is in s, which does not convert to GB"
+    rows = [{"n": 1, "lat": Q_(2, "ms")}, {"n": 2, "lat": Q_(3, "ms")}]
+    with pytest.raises(FormatError) as caught:
+        plot_sweep(rows, "n", "lat", y_unit="GB")
+    assert str(caught.value) == "column 'lat' is in ms, which does not convert to GB"
+    with pytest.raises(FormatError, match="unknown unit 'furlongz'"):
+        plot_sweep(rows, "n", "lat", y_unit="furlongz")
     with pytest.raises(TypeError, match="table of records"):
         plot_sweep([1, 2], "a", "b")
 
