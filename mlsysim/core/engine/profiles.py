@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mlsysim.core.formulas.performance import compute_time, memory_time
+from mlsysim.core.formulas.performance import arithmetic_intensity, compute_time, memory_time
 from mlsysim.core.units import Q_
 
 
@@ -90,7 +90,7 @@ class PerformanceProfile(_Record):
     @property
     def arithmetic_intensity(self):
         """FLOPs per byte of memory traffic [flop/byte]."""
-        return Q_(self.flop_count / self.bytes_moved_b, "flop/byte")
+        return Q_(arithmetic_intensity.raw(self.flop_count, self.bytes_moved_b), "flop/byte")
 
     @property
     def compute_time_s(self) -> float:
@@ -136,7 +136,9 @@ class PerformanceProfile(_Record):
         record["compute_time_s"] = self.compute_time_s
         record["memory_time_s"] = self.memory_time_s
         record["throughput_per_s"] = self.batch_size / self.latency_s
-        record["arithmetic_intensity"] = self.flop_count / self.bytes_moved_b
+        record["arithmetic_intensity"] = arithmetic_intensity.raw(
+            self.flop_count, self.bytes_moved_b
+        )
         record["shortfall_b"] = self.shortfall.magnitude
         return record
 

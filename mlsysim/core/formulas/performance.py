@@ -170,8 +170,10 @@ def bottleneck(
         compute_efficiency,
         memory_efficiency,
     )
-    label = np.where(t_compute >= t_memory, "compute", "memory")
-    return str(label) if label.ndim == 0 else label
+    compute_bound = t_compute >= t_memory
+    if np.ndim(compute_bound) == 0:  # scalar fast path (the engine's solve calls .raw)
+        return "compute" if compute_bound else "memory"
+    return np.where(compute_bound, "compute", "memory")
 
 
 _UTILIZATION_UNITS = {"time": "s", "peak_flops": "flop/s", "num_devices": ""}
