@@ -3,25 +3,27 @@
 Every function returns a ``Formatted`` (a ``str``) in one of three styles: ``"text"`` (plain
 Unicode: ``989 TFLOP/s``), ``"latex"`` (TeX math-mode content for ``$...$``:
 ``989\\,\\mathrm{TFLOP/s}``) or ``"markdown"`` (Pandoc markdown, special characters escaped).
-Rounding is round-half-up on the shortest decimal repr of the float (0.125 -> 0.13).
-
-Guard rule (``FormatError``): with ``sig`` significant digits, the printed number must lie within
-half a unit of the ``sig``-th significant digit of the true value,
-``|printed - value| <= 0.5 * 10**(floor(log10|value|) - sig + 1)``, and a nonzero value must never
-print as 0. Rounding to ``sig`` digits always satisfies it; a fixed ``decimals=`` that drops
-digits the author asked for (10.7 at ``decimals=0`` with ``sig=3`` prints ``11``) violates it.
+Rounding and its guard rule (a nonzero value never prints as 0; no rounding hides more than the
+stated ``sig``) live in ``mlsysim.viz.rounding``; unit text in ``mlsysim.viz.unit_text``.
 """
 
 from __future__ import annotations
 
-import math
 import numbers
-import re
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from mlsysim.errors import FormatError
+from mlsysim.viz.rounding import Digits, auto_notation, require_finite, round_digits
+from mlsysim.viz.unit_text import (
+    LATEX_SPECIAL,
+    display_unit,
+    escape_markdown,
+    latex_text,
+    parse_unit,
+    registry,
+    unit_label,
+    unit_name,
+)
 
 STYLES = ("text", "latex", "markdown")
 
@@ -40,10 +42,6 @@ _TIME_UNITS = (
     ("microsecond", 1e-6, "µs", "µs"),
     ("nanosecond", 1e-9, "ns", "ns"),
 )
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#$^~|])")
-_LATEX_SPECIAL = {"%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "&": r"\&", "{": r"\{"}
-_LATEX_SPECIAL["}"] = r"\}"
 
 
 class Formatted(str):
@@ -86,132 +84,7 @@ class Formatted(str):
         return f"Formatted({str(self)!r})"
 
 
-# --------------------------------------------------------------------------- number rendering
-
-
-@dataclass(frozen=True)
-class _Digits:
-    """A rounded number: ``mantissa`` (decimal string, no grouping) times ``10**exponent``."""
-
-    mantissa: str
-    exponent: int = 0
-    value: float = 0.0  # the rounded number as a float (mantissa * 10**exponent)
-
-    def render(self, style: str) -> str:
-        mantissa = _group(self.mantissa, style)
-        if self.exponent == 0:
-            return mantissa
-        if style == "latex":
-            return f"{mantissa} \\times 10^{{{self.exponent}}}"
-        if style == "markdown":
-            return f"{mantissa} × 10^{self.exponent}^"
-        return f"{mantissa} × 10{str(self.exponent).translate(_SUPERSCRIPT)}"
-
-
-def _group(number: str, style: str) -> str:
-    """Thousands separators for integer parts of 5+ digits: 12,288 (``12{,}288`` in LaTeX)."""
-    sign, body = ("-", number[1:]) if number.startswith("-") else ("", number)
-    whole, dot, frac = body.partition(".")
-    if len(whole) >= 5:
-        separator = "{,}" if style == "latex" else ","
-        groups = []
-        while whole:
-            groups.insert(0, whole[-3:])
-            whole = whole[:-3]
-        whole = separator.join(groups)
-    return f"{sign}{whole}{dot}{frac}"
-
-
-def _quantize(value: float, decimals: int) -> Decimal:
-    return Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
-
-
-def _leading_exponent(value: float) -> int:
-    """Power of ten of the leading digit (exact, via Decimal: 1000 -> 3, 0.000999 -> -4)."""
-    return Decimal(repr(float(value))).adjusted() if value else 0
-
-
-def _as_text(number: Decimal) -> str:
-    return format(abs(number) if number == 0 else number, "f")  # never print "-0"
-
-
-def round_digits(
-    value: float, sig: int = 3, decimals: int | None = None, notation: str = "auto"
-) -> _Digits:
-    """Round ``value`` for print and apply the guard rule (see the module docstring).
-
-    ``notation``: ``"auto"`` (positional for 1e-3 <= |x| < 1e6, else scientific),
-    ``"positional"``, ``"sci"`` (one leading digit) or ``"eng"`` (exponent a multiple of 3).
-    """
-    _require_finite(value)
-    if not isinstance(sig, int) or sig < 1:
-        raise FormatError(f"sig must be a positive integer, got {sig!r}")
-    if decimals is not None and (not isinstance(decimals, int) or decimals < 0):
-        raise FormatError(f"decimals must be a non-negative integer, got {decimals!r}")
-    if value == 0:
-        return _Digits("0" if decimals is None else _as_text(_quantize(0.0, decimals)), 0, 0.0)
-    if decimals is not None:
-        rounded = _quantize(value, decimals)
-        _guard(value, float(rounded), sig, f"{decimals} decimals")
-        return _Digits(_as_text(rounded), 0, float(rounded))
-    exponent = _leading_exponent(float(_quantize_sig(value, sig)))
-    if notation == "auto":
-        notation = auto_notation(value, sig)
-    if notation == "positional":
-        rounded = _quantize_sig(value, sig)
-        return _Digits(_as_text(rounded), 0, float(rounded))
-    if notation not in ("sci", "eng"):
-        raise FormatError(
-            f"notation must be 'auto', 'positional', 'sci' or 'eng', not {notation!r}"
-        )
-    shift = exponent if notation == "sci" else 3 * math.floor(exponent / 3)
-    scaled = _quantize_sig(float(Decimal(repr(float(value))).scaleb(-shift)), sig)
-    return _Digits(_as_text(scaled), shift, float(scaled.scaleb(shift)))
-
-
-def auto_notation(value: float, sig: int = 3) -> str:
-    """``"positional"`` for 0 and 1e-3 <= |x| < 1e6 (rounded to ``sig`` digits), else ``"sci"``."""
-    if value == 0:
-        return "positional"
-    exponent = _leading_exponent(float(_quantize_sig(value, sig)))
-    return "positional" if -3 <= exponent < 6 else "sci"
-
-
-def _quantize_sig(value: float, sig: int) -> Decimal:
-    rounded = _quantize(value, sig - 1 - _leading_exponent(value))
-    # 999.7 at 3 sig rounds up to 1000: re-round at the new exponent to keep exactly sig digits
-    return _quantize(value, sig - 1 - _leading_exponent(float(rounded)))
-
-
-def _guard(value: float, printed: float, sig: int, how: str) -> None:
-    if printed == 0:
-        raise FormatError(
-            f"{value!r} would print as 0 at {how}; a nonzero value must not vanish "
-            "(use more decimals or sig= instead)"
-        )
-    tolerance = 0.5 * 10.0 ** (_leading_exponent(value) - sig + 1)
-    if abs(printed - value) > tolerance * (1 + 1e-9):
-        raise FormatError(
-            f"{value!r} at {how} prints {printed!r}, hiding precision: the error "
-            f"{abs(printed - value):.3g} exceeds half a unit in significant digit {sig} "
-            f"({tolerance:.3g}); pass a smaller sig= to state the coarser precision"
-        )
-
-
-def _require_finite(value: float) -> None:
-    if math.isnan(value):
-        raise FormatError("cannot format NaN: the computation upstream produced no number")
-    if math.isinf(value):
-        raise FormatError(f"cannot format {value!r}: an infinite value has no printable size")
-
-
 # ------------------------------------------------------------------------------ value coercion
-
-
-def _registry() -> Any:
-    from mlsysim.core.units import get_registry
-
-    return get_registry()
 
 
 def _is_quantity(value: Any) -> bool:
@@ -228,7 +101,7 @@ def _real(value: Any, what: str = "value") -> float:
             f"got {type(value).__name__}: {value!r}"
         )
     number = float(value)
-    _require_finite(number)
+    require_finite(number)
     return number
 
 
@@ -247,82 +120,18 @@ def _magnitude_in(value: Any, unit: str | None) -> tuple[float, Any]:
             return _real(value.m_as(target)), target
         except DimensionalityError as err:
             raise FormatError(
-                f"cannot print {value:~P} in {unit!r}: {_unit_label(value.units)} "
+                f"cannot print {value:~P} in {unit!r}: {unit_label(value.units)} "
                 f"({err.dim1}) does not convert to {unit} ({err.dim2})"
             ) from None
     number = _real(value)
     return number, (parse_unit(unit) if unit is not None else None)
 
 
-def _unit_label(units: Any) -> str:
-    """Short unit text for error messages; a bare number's unit reads ``dimensionless``."""
-    return format(units, "~P") or "dimensionless"
-
-
-def parse_unit(unit: str) -> Any:
-    """A pint Unit from its name; an unknown name is a FormatError saying what to use."""
-    try:
-        return _registry().Unit(unit)
-    except Exception as err:  # pint raises assorted types (even AssertionError) for bad names
-        raise FormatError(
-            f"unknown unit {unit!r} ({err}); use a pint unit such as 'TFLOP/s', 'GB/s', 'ms', "
-            "or fmt_multiple / fmt_percent for × and %"
-        ) from None
-
-
-def _unit_name(unit: Any) -> str | None:
-    """The published (pint-parsable, long-form) unit string: ``teraflop / second``."""
-    if unit is None:
-        return None
-    name = format(unit, "D")
-    return None if name in ("", "dimensionless") else name
-
-
-_TOKEN = re.compile(r"[A-Za-zµ][A-Za-z0-9µ]*")
-
-
-def _display_token(match: re.Match[str]) -> str:
-    token = match.group(0)
-    if token.endswith("FLOPs"):
-        return token[:-1] + "/s"
-    if token.endswith("CO2eq") or token.endswith("CO2e"):
-        return token[: token.index("CO2")] + " CO₂e"
-    return {"dollar": "USD", "a": "yr"}.get(token, token)
-
-
-def display_unit(unit: Any) -> str:
-    """Readable unit text: ``TFLOP/s``, ``GB/s``, ``ms``, ``kg CO₂e``, ``FLOP/byte``."""
-    if unit is None:
-        return ""
-    short = format(unit, "~P")
-    if short in ("", "dimensionless"):
-        return ""
-    text = _TOKEN.sub(_display_token, short).replace(" / ", "/")
-    return "FLOP/byte" if text == "FLOP/B" else text
-
-
-_SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+")
-_LATEX_CHARS = {" ": r"\,", "µ": r"\mu ", "·": r"\cdot ", "₂": "_{2}", "-": r"\text{-}"}
-
-
-def _latex_text(text: str) -> str:
-    """Upright TeX for unit or noun text, valid inside ``$...$``: ``\\mathrm{kg\\,CO_{2}e}``."""
-    out = "".join(_LATEX_SPECIAL.get(char) or _LATEX_CHARS.get(char, char) for char in text)
-    plain = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
-    out = _SUPERSCRIPT_RUN.sub(lambda run: "^{" + run.group(0).translate(plain) + "}", out)
-    return r"\mathrm{" + out + "}"
-
-
-def escape_markdown(text: str) -> str:
-    """Backslash-escape Pandoc markdown's special characters (``$``, ``*``, ``_``, ...)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-def _compose(digits: _Digits, unit_text: str, *, tight: bool = False, prefix: str = "") -> dict:
+def _compose(digits: Digits, unit_text: str, *, tight: bool = False, prefix: str = "") -> dict:
     """The three renderings of ``prefix + number + unit`` (``tight``: no space, as 12%/3.2×)."""
     renderings = {}
     sign = "-" if digits.mantissa.startswith("-") else ""
-    unsigned = _Digits(digits.mantissa.lstrip("-"), digits.exponent, abs(digits.value))
+    unsigned = Digits(digits.mantissa.lstrip("-"), digits.exponent, abs(digits.value))
     for style in STYLES:
         number = unsigned.render(style)
         if not unit_text:
@@ -342,7 +151,7 @@ def _compose(digits: _Digits, unit_text: str, *, tight: bool = False, prefix: st
 
 def _latex_prefix(prefix: str) -> str:
     # a bare \$ right after the opening $ of $...$ makes pandoc end the math early: brace it
-    return "".join("{" + _LATEX_SPECIAL[c] + "}" if c in _LATEX_SPECIAL else c for c in prefix)
+    return "".join("{" + LATEX_SPECIAL[c] + "}" if c in LATEX_SPECIAL else c for c in prefix)
 
 
 def _latex_unit(unit_text: str, tight: bool) -> str:
@@ -350,7 +159,7 @@ def _latex_unit(unit_text: str, tight: bool) -> str:
         return r"\%"
     if unit_text == "×":
         return r"\times"
-    return ("" if tight else r"\,") + _latex_text(unit_text)
+    return ("" if tight else r"\,") + latex_text(unit_text)
 
 
 def _check_style(style: str) -> None:
@@ -385,14 +194,14 @@ def fmt(
         and notation == "auto"
     )
     digits = (
-        _Digits(str(int(magnitude)), 0, magnitude)
+        Digits(str(int(magnitude)), 0, magnitude)
         if exact_int
         else round_digits(magnitude, sig, decimals, notation)
     )
     unit_text = display_unit(pint_unit)
     tight = unit_text in ("%", "×")
     renderings = _compose(digits, unit_text, tight=tight)
-    return Formatted(renderings, style, magnitude, _unit_name(pint_unit))
+    return Formatted(renderings, style, magnitude, unit_name(pint_unit))
 
 
 def fmt_percent(
@@ -459,7 +268,7 @@ def fmt_range(
     high_r = _compose(hi_digits, unit_text, tight=tight)
     dash = {"text": "–", "markdown": "–", "latex": r"\text{--}"}
     renderings = {s: f"{low_r[s]}{dash[s]}{high_r[s]}" for s in STYLES}
-    return Formatted(renderings, style, (lo + hi) / 2, _unit_name(pint_unit))
+    return Formatted(renderings, style, (lo + hi) / 2, unit_name(pint_unit))
 
 
 def fmt_sci(value: Any, unit: str | None = None, sig: int = 3, style: str = "text") -> Formatted:
@@ -472,7 +281,7 @@ def fmt_eng(value: Any, unit: str | None = None, sig: int = 3, style: str = "tex
     return fmt(value, unit, sig, style, notation="eng")
 
 
-def _scaled(value: float, sig: int) -> tuple[_Digits, str]:
+def _scaled(value: float, sig: int) -> tuple[Digits, str]:
     """Round with a K/M/B/T scale word; beyond 1e15 fall back to scientific notation."""
     for scale, word in _SCALE_WORDS:
         digits = round_digits(value / scale, sig, None, "positional")
@@ -491,19 +300,19 @@ def fmt_count(value: Any, noun: str | None = None, sig: int = 3, style: str = "t
     Publishes the unscaled count (scale words are not units).
     """
     _check_style(style)
-    unit_name = None
+    published = None
     if _is_quantity(value):
-        unit_name = _unit_name(value.units)
+        published = unit_name(value.units)
         if noun is None:
             noun = display_unit(value.units) or None
         value = _dimensionless(value, "count")
     number = _real(value, "count")
     if number.is_integer() and abs(number) < 1000:
-        digits, word = _Digits(str(int(number)), 0, number), ""
+        digits, word = Digits(str(int(number)), 0, number), ""
     else:
         digits, word = _scaled(number, sig)
     label = " ".join(part for part in (word, noun or "") if part)
-    return Formatted(_compose(digits, label), style, number, unit_name)
+    return Formatted(_compose(digits, label), style, number, published)
 
 
 def fmt_currency(value: Any, sig: int = 3, style: str = "text", *, symbol: str = "$") -> Formatted:
@@ -554,9 +363,9 @@ def _prefixed(
     else:
         digits = round_digits(value / step**chosen, sig, None, "positional")
     symbol = f"{prefixes[chosen]}{base}"
-    pint_unit = _registry().Unit(f"{symbol if base != 'FLOP' else prefixes[chosen] + 'flop'}{rate}")
+    pint_unit = registry().Unit(f"{symbol if base != 'FLOP' else prefixes[chosen] + 'flop'}{rate}")
     magnitude = value / step**chosen
-    return Formatted(_compose(digits, symbol + rate), style, magnitude, _unit_name(pint_unit))
+    return Formatted(_compose(digits, symbol + rate), style, magnitude, unit_name(pint_unit))
 
 
 def fmt_bytes(value: Any, sig: int = 3, style: str = "text", *, binary: bool = False) -> Formatted:
@@ -588,10 +397,10 @@ def _data_amount(value: Any, base: str, expected: str) -> tuple[float, bool]:
         name = format(value.units, "D")
         if base == "byte" and "byte" not in name and "bit" not in name:
             break
-        if value.dimensionality == _registry().Unit(unit).dimensionality:
+        if value.dimensionality == registry().Unit(unit).dimensionality:
             return _real(value.m_as(unit)), per_second
     raise FormatError(
-        f"expected {expected}, got {value:~P} ({_unit_label(value.units)} does not convert)"
+        f"expected {expected}, got {value:~P} ({unit_label(value.units)} does not convert)"
     )
 
 
@@ -599,7 +408,7 @@ def _dimensionless(value: Any, what: str) -> float:
     if _is_quantity(value):
         if not value.dimensionless:
             raise FormatError(
-                f"{what} must be dimensionless, got {value:~P} ({_unit_label(value.units)} does "
+                f"{what} must be dimensionless, got {value:~P} ({unit_label(value.units)} does "
                 "not convert to dimensionless)"
             )
         return _real(value.m_as(""), what)

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mlsysim.errors import FormatError, UnknownNameError
-from mlsysim.viz.formatting import display_unit, fmt, parse_unit
+from mlsysim.viz.formatting import fmt
 from mlsysim.viz.style import house_style, new_figure
+from mlsysim.viz.unit_text import display_unit, parse_unit
 
 _RATE_PREFIXES = ("", "k", "M", "G", "T", "P", "E")
 _SUFFIX_UNITS = (  # sweep column suffix -> pint unit of its SI floats (longest first)
