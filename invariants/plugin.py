@@ -164,6 +164,9 @@ class ChapterItem(pytest.Item):
         except GoldenFileError as exc:
             report.errors = (ExecutionError(kind="golden", message=str(exc)),)
         failures = report.failures()
+        differs = any(f.status != "ok" for f in report.findings)
+        if failures and differs and not notes and not report.all_errors:
+            notes = _obtained(config, run, self.book.golden_dir)
         if failures or notes:
             raise ChapterFailed(failures, notes)
 
@@ -218,6 +221,21 @@ def _golden(store: Any, run: Any, config: pytest.Config, strict: bool) -> tuple[
         note = _note("Files differ and --force-regen set, regenerating file at:", path, changes)
         return findings, [note]
     return findings, []
+
+
+def _obtained(config: pytest.Config, run: Any, golden_dir: Path) -> list[str]:
+    """pytest-regressions' *obtained* file: this run's snapshot as ``<stem>.obtained.yml`` in
+    pytest's temporary folder (never beside the goldens), to diff against the golden file."""
+    from invariants.golden import GoldenStore, dump_golden
+
+    factory = getattr(config, "_tmp_path_factory", None)  # absent under ``-p no:tmpdir``
+    if factory is None:
+        return []
+    store = GoldenStore(golden_dir)
+    folder = factory.mktemp("invariants-obtained", numbered=True)
+    obtained = folder / f"{Path(run.chapter).stem}.obtained.yml"
+    obtained.write_text(dump_golden(store.snapshot(run)), encoding="utf-8")
+    return [f"Obtained data (diff it with {store.path_for(run.chapter)}):\n- {obtained}"]
 
 
 def _note(banner: str, path: Path, changes: tuple) -> str:

@@ -124,6 +124,24 @@ def test_a_shift_fails_with_its_prose_line_and_keeps_the_golden(pytester, book, 
     assert (book / "golden" / "roofline.yml").read_text() == ROOFLINE_GOLDEN
 
 
+def test_a_shift_writes_the_obtained_snapshot_outside_the_book(pytester, book, fake_runner):
+    record_goldens(pytester, book)
+    set_peak(book, 1979)
+    result = pytester.runpytest("--invariants", str(book))
+    result.assert_outcomes(passed=1, failed=1)
+    golden = book / "golden" / "roofline.yml"
+    result.stdout.fnmatch_lines([f"Obtained data (diff it with {golden}):", "- *"])
+    line = result.stdout.lines[
+        result.stdout.lines.index(f"Obtained data (diff it with {golden}):") + 1
+    ]
+    obtained = Path(line[2:])
+    assert obtained.name == "roofline.obtained.yml"
+    assert book not in obtained.parents  # pytest's temporary folder, as pytest-regressions' datadir
+    assert obtained.read_text() == ROOFLINE_GOLDEN.replace("295 FLOP/byte", "591 FLOP/byte")
+    assert golden.read_text() == ROOFLINE_GOLDEN
+    assert sorted(p.name for p in golden.parent.iterdir()) == ["index.yml", "roofline.yml"]
+
+
 def test_force_regen_rewrites_a_differing_golden_and_fails(pytester, book, fake_runner):
     record_goldens(pytester, book)
     set_peak(book, 1979)
