@@ -357,244 +357,105 @@ Applications = _Applications()
 
 
 # ---------------------------------------------------------------- scenario parameters
-def _source(title: str, url: str | None, date: str, note: str | None = None) -> Any:
-    from mlsysim.core.catalogs import Source
-
-    return Source(title=title, url=url, date=date, note=note)
-
-
-def _assumption(note: str) -> Any:
-    from mlsysim.core.catalogs import Source
-
-    return Source(
-        title="illustrative assumption", url=None, date="2026-11", note=note, kind="assumption"
-    )
+SCENARIO_TEXT = ("model", "hardware", "deployment", "workload", "precision", "power_source")
+SCENARIO_COUNTS = ("batch_size", "fleet_size", "prompt_tokens", "output_tokens", "tensor_parallel")
+SCENARIO_NUMBERS = ("inferences_per_day", "duty_cycle_override")
+SCENARIO_QUANTITIES = {  # field -> the unit its value must reduce to
+    "latency_slo": "s",
+    "tpot_slo": "s",
+    "power_budget": "W",
+    "energy_budget": "J",
+    "memory_budget": "byte",
+    "battery_capacity": "J",
+    "battery_life_target": "s",
+    "training_tokens": "token",
+    "training_deadline": "s",
+}
+PARALLELISM_KEYS = ("data", "tensor", "pipeline", "zero_stage", "global_batch_tokens")
 
 
 @functools.cache
-def _build_applications() -> dict[str, Scenario]:
-    """The book's scenarios. Parameters are cited or labelled ``[assumption]`` in ``sources``."""
-    from mlsysim.core.engine.train import Parallelism
+def _build_applications(path: Any = None) -> dict[str, Scenario]:
+    """The book's scenarios from ``data/scenarios.yaml`` (each number cited or an assumption)."""
+    from mlsysim.core.catalog_loader import DATA_DIR, CatalogFile
+
+    file = CatalogFile(path or DATA_DIR / "scenarios.yaml")
+    fields_ = {name: _scenario_fields(file, name) for name in file.entries}
+    built: dict[str, Scenario] = {}
+
+    def build(name: str) -> Scenario:
+        if name not in built:
+            values = dict(fields_[name])
+            serving = values.pop("serving", None)
+            if serving is not None:
+                if serving not in fields_ or serving == name:
+                    raise file.error(name, "serving", f"{serving!r} is not another scenario here")
+                values["serving"] = build(serving)
+            built[name] = Scenario(name=name, **values)
+        return built[name]
+
+    return {name: build(name) for name in fields_}
+
+
+def _scenario_fields(file: Any, name: str) -> dict[str, Any]:
+    """One entry's Scenario keyword arguments, with ``sources`` keyed by field name."""
     from mlsysim.core.units import Q_
 
-    mlperf_llm = _source(
-        "MLPerf Inference v4.0 rules: Llama-2-70B server latency constraints (TTFT <= 2 s, "
-        "TPOT <= 200 ms)",
-        "https://github.com/mlcommons/inference_policies",
-        "2024-02",
-    )
-    llama3 = _source(
-        "Dubey et al., 'The Llama 3 Herd of Models', arXiv:2407.21783, Sec. 3.3 and Table 4 "
-        "(16,384 H100s; 8 TP x 16 PP x 128 DP; 15.6T tokens; 16M-token batches)",
-        "https://arxiv.org/abs/2407.21783",
-        "2024-07",
-    )
-    jetson = _source(
-        "NVIDIA Jetson AGX Orin Series data sheet (15-60 W power modes)",
-        "https://developer.nvidia.com/embedded/jetson-agx-orin",
-        "2023",
-    )
-    doorbell = Scenario(
-        name="Doorbell",
-        description=(
-            "TinyML person-detection doorbell: MobileNetV1-0.25 VWW (int8) on an "
-            "ESP32-S3 that wakes on motion, runs on a battery"
-        ),
-        model_name="VWW",
-        hardware_name="ESP32_S3",
-        deployment="tiny",
-        precision="int8",
-        latency_slo=Q_(200, "ms"),
-        power_budget=Q_(1.5, "W"),
-        fleet_size=10_000_000,
-        inferences_per_day=5_000,
-        power_source="battery",
-        battery_capacity=Q_(2.0 * 3.7, "Wh"),
-        battery_life_target=Q_(365, "day"),
-        sources={
-            "model": _source(
-                "Banbury et al., 'MLPerf Tiny Benchmark' (Visual Wake Words)",
-                "https://arxiv.org/abs/2106.07597",
-                "2021-06",
-            ),
-            "latency_slo": _assumption("a chime within 0.2 s of a person arriving feels instant"),
-            "power_budget": _assumption("1.5 W: a small 5 V doorbell transformer share"),
-            "fleet_size": _assumption("10 million homes, the scale the sim lab uses"),
-            "inferences_per_day": _assumption("motion-triggered: ~500 events x 10 frames a day"),
-            "battery_capacity": _assumption("one 2,000 mAh 3.7 V Li-ion cell = 7.4 Wh"),
-            "battery_life_target": _assumption("one battery change a year"),
-        },
-    )
-    kws = Scenario(
-        name="KWS",
-        description=(
-            "Always-on keyword spotting: DS-CNN (int8) on an nRF52840 wearable, "
-            "one 1 s window per second on a coin cell"
-        ),
-        model_name="KWS",
-        hardware_name="nRF52840",
-        deployment="tiny",
-        precision="int8",
-        latency_slo=Q_(100, "ms"),
-        fleet_size=1_000_000,
-        inferences_per_day=86_400,
-        power_source="battery",
-        battery_capacity=Q_(0.225 * 3.0, "Wh"),
-        battery_life_target=Q_(7, "day"),
-        sources={
-            "model": _source(
-                "Banbury et al., 'MLPerf Tiny Benchmark' (keyword spotting)",
-                "https://arxiv.org/abs/2106.07597",
-                "2021-06",
-            ),
-            "latency_slo": _assumption("answer within 0.1 s so a 1 s window every second keeps up"),
-            "inferences_per_day": _assumption("one inference per second, all day"),
-            "battery_capacity": _source(
-                "Energizer CR2032 product datasheet (~225-235 mAh, 3 V)",
-                "https://data.energizer.com/pdfs/cr2032.pdf",
-                "2023",
-            ),
-            "battery_life_target": _assumption("a week between charges or cell swaps"),
-            "fleet_size": _assumption("one million wearables"),
-        },
-    )
-    av = Scenario(
-        name="AV",
-        description=(
-            "Autonomous-vehicle perception: YOLOv8n (int8) on 8 cameras, batched per "
-            "frame on a Jetson AGX Orin, within the 30 FPS camera deadline"
-        ),
-        model_name="YOLOv8n",
-        hardware_name="JetsonAGXOrin",
-        deployment="edge",
-        precision="int8",
-        batch_size=8,
-        latency_slo=Q_(1000 / 30, "ms"),
-        throughput_target=Q_(8 * 30, "sample/s"),
-        power_budget=Q_(60, "W"),
-        fleet_size=1_000,
-        inferences_per_day=8 * 30 * 3600 * 2,
-        sources={
-            "latency_slo": _source(
-                "30 FPS camera frame period = 33.3 ms (automotive cameras "
-                "commonly stream at 30 FPS)",
-                None,
-                "2024",
-                note="1/30 s per frame",
-            ),
-            "batch_size": _assumption("8 surround cameras processed as one batch per frame"),
-            "power_budget": jetson,
-            "fleet_size": _assumption("a 1,000-vehicle robotaxi fleet"),
-            "inferences_per_day": _assumption("2 h of driving a day at 30 FPS x 8 cameras"),
-        },
-    )
-    smartphone = Scenario(
-        name="Smartphone",
-        description=(
-            "On-device vision: MobileNetV2 (int8) on an A17 Pro Neural Engine for a "
-            "30 FPS camera feature"
-        ),
-        model_name="MobileNetV2",
-        hardware_name="A17Pro",
-        deployment="mobile",
-        precision="int8",
-        latency_slo=Q_(1000 / 30, "ms"),
-        energy_budget=Q_(0.01 * 15 * 3600 / 10_000, "J"),
-        fleet_size=1_000_000,
-        inferences_per_day=10_000,
-        power_source="battery",
-        sources={
-            "latency_slo": _assumption("keep up with a 30 FPS viewfinder (33.3 ms per frame)"),
-            "energy_budget": _assumption(
-                "<= 1% of a ~15 Wh (iPhone 15 Pro class) battery for 10,000 inferences a day"
-            ),
-            "inferences_per_day": _assumption("10,000 camera frames analysed a day"),
-            "fleet_size": _assumption("one million phones"),
-        },
-    )
-    chatbot = Scenario(
-        name="Chatbot",
-        description=(
-            "Cloud chatbot: Llama-3-70B (fp8) on two tensor-parallel H100s, 16 "
-            "concurrent chats, 1,024-token prompts, 256-token answers"
-        ),
-        model_name="Llama3_70B",
-        hardware_name="H100",
-        deployment="datacenter",
-        workload="serving",
-        precision="fp8",
-        batch_size=16,
-        prompt_tokens=1024,
-        output_tokens=256,
-        tensor_parallel=2,
-        latency_slo=Q_(2, "s"),
-        tpot_slo=Q_(200, "ms"),
-        fleet_size=1_024,
-        sources={
-            "latency_slo": mlperf_llm,
-            "tpot_slo": mlperf_llm,
-            "batch_size": _assumption("16 concurrent chats per replica"),
-            "prompt_tokens": _assumption("1,024-token prompts with history, 256-token answers"),
-            "fleet_size": _assumption("1,024 H100s serving"),
-        },
-    )
-    gpt4_serving = Scenario(
-        name="GPT4_Serving",
-        description=(
-            "Frontier serving, GPT-4 stand-in: a dense 405B model (Llama-3-405B) in "
-            "fp8 on an 8-GPU tensor-parallel H100 node"
-        ),
-        model_name="Llama3_405B",
-        hardware_name="H100",
-        deployment="datacenter",
-        workload="serving",
-        precision="fp8",
-        batch_size=8,
-        prompt_tokens=1024,
-        output_tokens=256,
-        tensor_parallel=8,
-        latency_slo=Q_(2, "s"),
-        tpot_slo=Q_(200, "ms"),
-        fleet_size=8 * 1_000,
-        sources={
-            "model": _assumption("GPT-4's size is not public; a dense 405B model stands in"),
-            "latency_slo": mlperf_llm,
-            "tpot_slo": mlperf_llm,
-            "fleet_size": _assumption("1,000 eight-GPU serving nodes"),
-        },
-    )
-    gpt4 = Scenario(
-        name="GPT4",
-        description=(
-            "Frontier LLM pre-training, GPT-4 stand-in: a dense 405B model on 16,384 "
-            "H100s for 15.6T tokens (the published Llama 3 405B run), and its serving"
-        ),
-        model_name="Llama3_405B",
-        hardware_name="H100",
-        deployment="datacenter",
-        workload="training",
-        precision="bf16",
-        fleet_size=16_384,
-        training_tokens=Q_(15.6e12, "token"),
-        training_deadline=Q_(100, "day"),
-        power_budget=Q_(30, "MW"),
-        parallelism=Parallelism(
-            data=128, tensor=8, pipeline=16, zero_stage=3, global_batch_tokens=16 * 2**20
-        ),
-        serving=gpt4_serving,
-        sources={
-            "model": _assumption(
-                "GPT-4's size and data are not public; Llama 3 405B's "
-                "published run stands in for a frontier dense pre-training"
-            ),
-            "fleet_size": llama3,
-            "training_tokens": llama3,
-            "parallelism": llama3,
-            "training_deadline": _assumption(
-                "a ~100-day pre-training window (GPT-4 reportedly "
-                "trained ~90-100 days; unconfirmed)"
-            ),
-            "power_budget": _assumption("30 MW of facility power for the cluster"),
-        },
-    )
-    return {s.name: s for s in (doorbell, kws, av, smartphone, chatbot, gpt4, gpt4_serving)}
+    entry = file.entries[name]
+    known = {"description", "serving", "parallelism", *SCENARIO_TEXT, *SCENARIO_COUNTS}
+    known |= {*SCENARIO_NUMBERS, *SCENARIO_QUANTITIES, "throughput_target"}
+    values: dict[str, Any] = {}
+    sources: dict[str, Any] = {}
+    for key, spec in entry.items():
+        if key not in known:
+            raise file.error(name, key, f"unknown field; valid: {', '.join(sorted(known))}")
+        if key in ("description", "serving"):
+            values[key] = str(spec)
+        elif key in SCENARIO_TEXT:
+            if isinstance(spec, Mapping):
+                sources[key] = file.source(name, key, spec)
+                spec = spec.get("value")
+            values[key] = str(spec)
+        elif key == "parallelism":
+            values[key] = _parallelism(file, name, spec)
+            sources[key] = file.source(name, key, spec)
+        else:
+            unit = SCENARIO_QUANTITIES.get(key, "dimensionless")
+            if key == "throughput_target":
+                serving = entry.get("workload") == "serving"
+                unit = "token/s" if serving else "sample/s"
+            raw = file.quantity(name, key, spec, unit)
+            sources[key] = raw.source
+            number = _as_written(raw.magnitude, spec["value"])
+            if key in SCENARIO_COUNTS:
+                if not isinstance(number, int):
+                    raise file.error(name, key, f"expected a whole number, got {number!r}")
+                values[key] = number
+            elif key in SCENARIO_NUMBERS:
+                values[key] = number
+            else:
+                values[key] = Q_(number, raw.unit)
+    for key in ("description", "model", "hardware", "deployment"):
+        if key not in values:
+            raise file.error(name, key, "missing required field")
+    values["model_name"] = values.pop("model")
+    values["hardware_name"] = values.pop("hardware")
+    values["sources"] = sources
+    return values
+
+
+def _as_written(magnitude: float, value: Any) -> int | float:
+    """An int when the YAML wrote an integer (``5000``, ``"200 ms"``), else the float."""
+    head = str(value).split(" ", 1)[0]
+    return int(magnitude) if head.lstrip("-").isdigit() else magnitude
+
+
+def _parallelism(file: Any, name: str, spec: Any) -> Any:
+    from mlsysim.core.engine.train import Parallelism
+
+    if not isinstance(spec, Mapping):
+        raise file.error(name, "parallelism", "expected {data, tensor, pipeline, ..., source}")
+    unknown = set(spec) - {*PARALLELISM_KEYS, "source", "note", "assumption"}
+    if unknown:
+        raise file.error(name, "parallelism", f"unknown key {sorted(unknown)[0]!r}")
+    return Parallelism(**{key: spec[key] for key in PARALLELISM_KEYS if key in spec})

@@ -114,3 +114,70 @@ def test_bad_deployment_is_named():
         Scenario(
             name="x", description="", model_name="VWW", hardware_name="ESP32_S3", deployment="space"
         )
+
+
+# ----------------------------------------------------------------- scenarios.yaml validation
+SCENARIOS_OK = """\
+reviewed: 2026-11-28
+sources:
+  rules: {title: Toy rules, url: https://example.org/rules, date: 2024}
+entries:
+  Toy:
+    description: a toy
+    model: VWW
+    hardware: ESP32_S3
+    deployment: tiny
+    precision: int8
+    latency_slo: {value: 200 ms, source: rules}
+    fleet_size: {value: 12, source: assumption, note: a dozen}
+"""
+
+
+def load_scenarios(tmp_path, text: str):
+    from mlsysim.core.scenarios import _build_applications
+
+    path = tmp_path / "scenarios.yaml"
+    path.write_text(text)
+    return _build_applications(path)
+
+
+def test_a_valid_scenario_file_loads_with_its_sources(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLSYSIM_CACHE_DIR", str(tmp_path / "cache"))
+    toy = load_scenarios(tmp_path, SCENARIOS_OK)["Toy"]
+    assert toy.latency_slo == Q_(200, "ms") and toy.fleet_size == 12
+    assert toy.sources["latency_slo"].title == "Toy rules"
+    assert toy.sources["fleet_size"].is_assumption and toy.sources["fleet_size"].note == "a dozen"
+
+
+@pytest.mark.parametrize(
+    ("broken", "field", "why"),
+    [
+        (SCENARIOS_OK.replace(", source: rules}", "}"), "latency_slo", "no source"),
+        (SCENARIOS_OK.replace("200 ms", "200 W"), "latency_slo", "wrong unit 'W'"),
+        (SCENARIOS_OK.replace("value: 12,", "value: 12.5,"), "fleet_size", "whole number"),
+        (SCENARIOS_OK + "    colour: red\n", "colour", "unknown field"),
+        (SCENARIOS_OK + "    serving: Nope\n", "serving", "'Nope' is not another scenario"),
+        (SCENARIOS_OK.replace("    hardware: ESP32_S3\n", ""), "hardware", "missing required"),
+    ],
+)
+def test_a_broken_scenario_file_names_entry_and_field(tmp_path, monkeypatch, broken, field, why):
+    from mlsysim.errors import CatalogError
+
+    monkeypatch.setenv("MLSYSIM_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(CatalogError) as err:
+        load_scenarios(tmp_path, broken)
+    assert f"entry 'Toy', field '{field}'" in str(err.value) and why in str(err.value)
+
+
+def test_every_application_number_is_sourced_or_an_assumption():
+    numeric = ("batch_size", "fleet_size", "prompt_tokens", "output_tokens", "tensor_parallel",
+               "latency_slo", "tpot_slo", "throughput_target", "power_budget", "energy_budget",
+               "battery_capacity", "battery_life_target", "inferences_per_day",
+               "training_tokens", "training_deadline")  # fmt: skip
+    defaults = Scenario(
+        name="d", description="", model_name="VWW", hardware_name="ESP32_S3", deployment="tiny"
+    )
+    for scenario in Applications:
+        for key in numeric:
+            if getattr(scenario, key) != getattr(defaults, key):
+                assert key in scenario.sources, (scenario.name, key)
