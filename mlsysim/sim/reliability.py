@@ -62,8 +62,8 @@ def fill_reliability(ledger: Ledger, lab: Lab) -> None:
     section["restart_time"] = restart
     section["checkpoint_interval"] = interval.to("min")
     section["goodput"] = goodput
-    if goodput.magnitude > 0:
-        section["time_to_train_with_failures"] = (lab.duration / goodput).to("day")
+    if goodput.magnitude > 0:  # the run's own length, whatever period the ledger covers
+        section["time_to_train_with_failures"] = (lab.profile.time_to_train / goodput).to("day")
 
 
 class ReliabilitySimulation(BaseSimulation):

@@ -53,6 +53,10 @@ def test_training_job_is_a_series_system_with_young_daly_checkpoints():
     days = mlsysim.Applications.GPT4.profile().time_to_train.m_as("day")
     assert ledger.reliability.failures.m_as("") == pytest.approx(16_384 * days * 24 / 79_000)
     assert ledger.reliability.time_to_train_with_failures_days == pytest.approx(days / goodput)
+    # a ledger over a chosen year still stretches the run's own time to train, not the year
+    year = ReliabilitySimulation("GPT4", "CloudTitan").evaluate({"duration_days": 365})
+    assert year.reliability.time_to_train_with_failures_days == pytest.approx(days / goodput)
+    assert year.reliability.failures.m_as("") == pytest.approx(16_384 * 365 * 24 / 79_000)
 
 
 def test_checkpoint_choices_change_the_interval_by_hand():
