@@ -31,15 +31,17 @@ _GOLDEN_FIELDS = ("atol", "magnitude", "rtol", "text", "unit")
 
 
 class GoldenFileError(Exception):
-    """A golden file that cannot be read, parsed or written; the message names the file.
+    """A golden file that cannot be read, parsed or written; the message names the file, and
+    ``file:line`` when the problem has a line (a YAML syntax error).
 
     A broken golden file is never regenerated silently: the author repairs or deletes it.
     """
 
-    def __init__(self, path: Path, reason: str):
+    def __init__(self, path: Path, reason: str, line: int | None = None):
         self.path = Path(path)
         self.reason = reason
-        super().__init__(f"{path}: {reason}")
+        self.line = line
+        super().__init__(f"{path}:{line}: {reason}" if line else f"{path}: {reason}")
 
 
 def dump_golden(data: dict[str, Any]) -> str:
@@ -311,7 +313,8 @@ def _parse_golden(text: str, path: Path) -> dict[str, Any]:
     try:
         data = yaml.load(text, Loader=loader)  # a safe loader
     except yaml.YAMLError as exc:
-        raise GoldenFileError(path, f"not valid YAML ({_yaml_problem(exc)})") from exc
+        problem, line = _yaml_problem(exc)
+        raise GoldenFileError(path, f"not valid YAML: {problem}", line) from exc
     if not isinstance(data, dict):
         got = "an empty file" if data is None else f"a {type(data).__name__}"
         raise GoldenFileError(path, f"expected a mapping with 'golden' and 'inline', got {got}")
@@ -405,7 +408,8 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-def _yaml_problem(exc: Exception) -> str:
+def _yaml_problem(exc: Exception) -> tuple[str, int | None]:
+    """PyYAML's problem text and its 1-based line (None when it has no mark)."""
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return f"line {mark.line + 1}: {problem}" if mark is not None else problem
+    return problem, (mark.line + 1 if mark is not None else None)

@@ -204,7 +204,7 @@ def test_corrupt_golden_is_an_error_naming_the_file(pytester, book, fake_runner)
     golden.write_text("inline: [oops\n")
     result = pytester.runpytest("--invariants", str(book), "--force-regen")
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines([f"index.qmd: golden: {golden}: not valid YAML*"])
+    result.stdout.fnmatch_lines([f"index.qmd: golden: {golden}:2: not valid YAML: *"])
     assert golden.read_text() == "inline: [oops\n"
 
 
