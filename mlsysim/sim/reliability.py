@@ -64,6 +64,12 @@ def fill_reliability(ledger: Ledger, lab: Lab) -> None:
     section["goodput"] = goodput
     if goodput.magnitude > 0:  # the run's own length, whatever period the ledger covers
         section["time_to_train_with_failures"] = (lab.profile.time_to_train / goodput).to("day")
+    else:
+        section["time_to_train_with_failures"] = None
+        lab.note(
+            f"goodput 0: with a job MTBF of {job_mtbf.to('s'):.0f~P} the job restarts before a "
+            "checkpoint pays off and never finishes (first-order Young/Daly model)"
+        )
 
 
 class ReliabilitySimulation(BaseSimulation):

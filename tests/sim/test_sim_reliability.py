@@ -112,3 +112,16 @@ def test_a_part_without_mttf_is_an_explicit_error_not_a_borrowed_value():
         "mlsysim/sim/data/assumptions.yaml; the failure count of STM32F4 devices needs it "
         "(mlsysim never borrows it from another part)"
     )
+
+
+def test_a_cluster_too_large_to_make_progress_says_so():
+    ledger = ReliabilitySimulation("GPT4", "CloudTitan").evaluate({"fleet_size": 128 * 8192})
+    mtbf_s = 79_000 / (128 * 8192) * 3600  # 271.2 s between job interruptions
+    tau = math.sqrt(2 * 60 * mtbf_s)
+    assert 1 - 60 / tau - (tau / 2 + 600) / mtbf_s < 0  # waste exceeds the wall clock
+    assert ledger.reliability.goodput.m_as("") == 0.0
+    assert ledger.reliability.time_to_train_with_failures is None
+    assert (
+        "goodput 0: with a job MTBF of 271 s the job restarts before a checkpoint pays off and "
+        "never finishes (first-order Young/Daly model)"
+    ) in ledger.notes
