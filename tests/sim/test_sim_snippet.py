@@ -15,6 +15,7 @@ from sim_helpers import (
     ESP32_TDP_W,
     FLEET,
     INFERENCES_PER_DAY,
+    LABS_DOC,
     POLAND_G_PER_KWH,
     QUEBEC_G_PER_KWH,
     RADIO_AIRTIME_S,
@@ -122,3 +123,26 @@ def test_docs_hold_the_verbatim_snippet_and_the_ta_example():
     assert blocks[0] == SNIPPET
     ta = next(code for code in blocks if "class BatteryLifeSimulation(BaseSimulation)" in code)
     assert 25 <= len(ta.strip().splitlines()) <= 40
+
+
+def test_every_labelled_assumption_is_documented_with_its_value():
+    from mlsysim.sim.assumptions import _table
+
+    text = LABS_DOC.read_text(encoding="utf-8")
+
+    def leaves(node, path=()):
+        if isinstance(node, dict) and "value" in node:
+            yield ".".join(path), node["value"], node["note"]
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                yield from leaves(child, (*path, key))
+
+    entries = [
+        leaf
+        for key in ("hardware", "scenarios", "training")
+        for leaf in leaves(_table()[key], (key,))
+    ]
+    assert len(entries) == 12
+    for key, value, note in entries:
+        assert f"| `{key}` | {value} |" in text, key
+        assert note  # every entry says why
