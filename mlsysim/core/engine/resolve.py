@@ -98,12 +98,25 @@ def _resolve(catalog: str, value: Any) -> Any:
 
 def model_numbers(model: Any) -> ModelNumbers:
     """Cached SI magnitudes of a model given by name or spec."""
-    spec = resolve_model(model)
-    cached = _MODELS.get(id(spec))
-    if cached is not None and cached.spec is spec:
-        return cached
+    return _cached(_MODELS, resolve_model(model), _model_numbers)
+
+
+def hardware_numbers(hardware: Any) -> HardwareNumbers:
+    """Cached SI magnitudes of a hardware part given by name or spec."""
+    return _cached(_HARDWARE, resolve_hardware(hardware), _hardware_numbers)
+
+
+def _cached(cache: dict[int, Any], spec: Any, convert: Any) -> Any:
+    """``convert(spec)`` once per spec object (a what-if copy is a new spec, so it converts)."""
+    cached = cache.get(id(spec))
+    if cached is None or cached.spec is not spec:
+        cached = cache[id(spec)] = convert(spec)
+    return cached
+
+
+def _model_numbers(spec: Any) -> ModelNumbers:
     arch = getattr(spec, "arch", None)
-    numbers = ModelNumbers(
+    return ModelNumbers(
         spec=spec,
         name=spec.name,
         params=float(spec.params.m_as("param")),
@@ -113,17 +126,10 @@ def model_numbers(model: Any) -> ModelNumbers:
         n_kv_heads=None if arch is None else float(arch.n_kv_heads),
         head_dim=None if arch is None else float(arch.head_dim),
     )
-    _MODELS[id(spec)] = numbers
-    return numbers
 
 
-def hardware_numbers(hardware: Any) -> HardwareNumbers:
-    """Cached SI magnitudes of a hardware part given by name or spec."""
-    spec = resolve_hardware(hardware)
-    cached = _HARDWARE.get(id(spec))
-    if cached is not None and cached.spec is spec:
-        return cached
-    numbers = HardwareNumbers(
+def _hardware_numbers(spec: Any) -> HardwareNumbers:
+    return HardwareNumbers(
         spec=spec,
         name=spec.name,
         category=spec.category,
@@ -134,8 +140,6 @@ def hardware_numbers(hardware: Any) -> HardwareNumbers:
         interconnect_bandwidth=_optional(getattr(spec, "interconnect_bandwidth", None), "byte/s"),
         peaks={},
     )
-    _HARDWARE[id(spec)] = numbers
-    return numbers
 
 
 _BYTES: dict[str, float] = {}
