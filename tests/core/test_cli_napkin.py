@@ -37,7 +37,7 @@ def test_solve_json_matches_engine(app):
 def test_solve_table_shows_values_and_explanation(app):
     result = run(app, "solve", "ResNet50", "H100")
     assert result.exit_code == 0
-    assert "0.472 ms" in result.output  # 21.8 us of weights at 70% + 450 us
+    assert "0.475 ms" in result.output  # 25.4 us of weights at 60% + 450 us
     assert "memory-bound: 51.1 MB of weights at 3.35 TB/s" in result.output
 
 

@@ -20,7 +20,7 @@ CLOUD = DEFAULT_EFFICIENCY["cloud"]
 def test_resnet50_batch1_on_h100_is_memory_bound_by_hand_intensity():
     profile = Engine.solve("ResNet50", "H100", batch_size=1, precision="fp16")
     intensity = RESNET50_FLOPS / (2 * RESNET50_PARAMS)  # 160.03 flop/byte
-    achieved_ridge = (H100_FP16 * CLOUD.compute) / (H100_BW * CLOUD.memory)  # 232.05
+    achieved_ridge = (H100_FP16 * CLOUD.compute) / (H100_BW * CLOUD.memory)  # 270.7
     assert intensity == pytest.approx(160.034, rel=1e-4)
     assert intensity < achieved_ridge
     assert profile.arithmetic_intensity.m_as("flop/byte") == pytest.approx(intensity)
@@ -37,9 +37,9 @@ def test_resnet50_batch256_on_h100_is_compute_bound():
 
 def test_latency_is_memory_time_plus_fixed_overhead_by_hand():
     profile = Engine.solve("ResNet50", "H100")
-    memory_time = 2 * RESNET50_PARAMS / (H100_BW * 0.70)  # 21.80 us
+    memory_time = 2 * RESNET50_PARAMS / (H100_BW * 0.60)  # 25.43 us
     assert profile.latency.m_as("s") == pytest.approx(memory_time + 450e-6)
-    assert profile.latency.m_as("ms") == pytest.approx(0.4717970, rel=1e-5)
+    assert profile.latency.m_as("ms") == pytest.approx(0.4754299, rel=1e-5)
     assert profile.throughput.m_as("1/s") == pytest.approx(1 / (memory_time + 450e-6))
     assert profile.energy.m_as("J") == pytest.approx(700 * (memory_time + 450e-6))
     assert profile.mfu == pytest.approx(RESNET50_FLOPS / ((memory_time + 450e-6) * H100_FP16))
@@ -62,8 +62,8 @@ def test_overhead_dominates_a_short_request_on_h100():
     calibrated = Engine.solve("ResNet50", "H100")
     pure = Engine.solve("ResNet50", "H100", efficiency=Efficiency(1.0, 1.0, 0.0))
     assert pure.latency.m_as("s") == pytest.approx(2 * RESNET50_PARAMS / H100_BW)  # 15.26 us
-    # (21.80 us of weights at 70% + 450 us) / 15.26 us = 30.9
-    assert calibrated.latency_s / pure.latency_s == pytest.approx(30.92, rel=1e-3)
+    # (25.43 us of weights at 60% + 450 us) / 15.26 us = 31.16
+    assert calibrated.latency_s / pure.latency_s == pytest.approx(31.16, rel=1e-3)
 
 
 def test_float_efficiency_overrides_both_fractions_and_keeps_overhead():
@@ -97,7 +97,7 @@ def test_fitting_model_has_zero_shortfall():
 
 def test_explain_names_bottleneck_with_numbers():
     assert Engine.solve("ResNet50", "H100").explain() == (
-        "memory-bound: 51.1 MB of weights at 3.35 TB/s take 0.0218 ms; compute would take "
+        "memory-bound: 51.1 MB of weights at 3.35 TB/s take 0.0254 ms; compute would take "
         "0.015 ms (+450 us fixed overhead per call)."
     )
     assert (
@@ -153,7 +153,7 @@ def test_every_category_default_has_a_source_and_an_overhead():
 
 def test_to_dict_carries_si_floats_and_the_sentence():
     record = Engine.solve("ResNet50", "H100").to_dict()
-    assert record["latency_s"] == pytest.approx(0.4717970e-3, rel=1e-5)
+    assert record["latency_s"] == pytest.approx(0.4754299e-3, rel=1e-5)
     assert record["bottleneck"] == "memory"
     assert record["explain"].startswith("memory-bound")
     assert record["shortfall_b"] == 0
