@@ -9,7 +9,6 @@ import typer
 
 def build_app() -> typer.Typer:
     from invariants.cli import register as register_check
-
     from mlsysim.core.cli import register as register_napkin_math
     from mlsysim.quarto_install import register as register_quarto
 
