@@ -9,8 +9,6 @@ achieved ridge point. Williams, Waterman & Patterson 2009.
 
 from __future__ import annotations
 
-import numpy as np
-
 from mlsysim.core.formulas.performance import bottleneck, roofline_time
 
 
@@ -22,6 +20,6 @@ def roofline_step(flops, moved, peak, bandwidth, eff_compute, eff_memory, overhe
     roofs = (flops, moved, peak, bandwidth, eff_compute, eff_memory)
     time = roofline_time.raw(*roofs, overhead)
     bound = bottleneck.raw(*roofs)
-    if np.ndim(time) == 0:
+    if isinstance(time, float) or time.ndim == 0:  # np.float64 is a float
         return float(time), bound
     return time, bound

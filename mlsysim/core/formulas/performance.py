@@ -171,7 +171,9 @@ def bottleneck(
         memory_efficiency,
     )
     compute_bound = t_compute >= t_memory
-    if np.ndim(compute_bound) == 0:  # scalar fast path (the engine's solve calls .raw)
+    if isinstance(compute_bound, (bool, np.bool_)):  # scalar fast path (engine's solve)
+        return "compute" if compute_bound else "memory"
+    if compute_bound.ndim == 0:
         return "compute" if compute_bound else "memory"
     return np.where(compute_bound, "compute", "memory")
 
