@@ -3,7 +3,8 @@
 Console: a compact table (fits 80 columns) of each chapter's status, cells, what held and what
 broke, and its run time (``cached`` for a chapter taken from the cache; the footer adds up only
 the chapters that ran), then the first failures in full and a verdict. JUnit: one ``testcase``
-per chapter whose ``failure``/``error`` text lists each problem as ``chapter:line: ...``.
+per chapter (``time`` 0 for a cached one) whose ``failure``/``error`` text lists each problem as
+``chapter:line: ...``.
 """
 
 from __future__ import annotations
@@ -29,15 +30,14 @@ def junit_xml(report: BookReport) -> bytes:
         "failures": str(sum(c.status == "failed" for c in chapters)),
         "errors": str(sum(c.status == "error" for c in chapters)),
         "skipped": "0",
-        "time": f"{sum(c.run.duration_s for c in chapters if c.run):.3f}",
+        "time": f"{sum(_seconds(c) for c in chapters):.3f}",
     }
     suites = ET.Element("testsuites", name="mlsysim check", **counts)
     suite = ET.SubElement(suites, "testsuite", name=name, **counts)
     for chapter in chapters:
-        seconds = chapter.run.duration_s if chapter.run else 0.0
         case = ET.SubElement(
             suite, "testcase", classname=f"invariants.{name}", name=chapter.path,
-            file=chapter.path, time=f"{seconds:.3f}",
+            file=chapter.path, time=f"{_seconds(chapter):.3f}",
         )  # fmt: skip
         failures = chapter.failures()
         for tag, group in (
@@ -54,6 +54,11 @@ def junit_xml(report: BookReport) -> bytes:
             ET.SubElement(case, "system-out").text = "result from the cache (nothing changed)"
     ET.indent(suites)
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _seconds(chapter: ChapterReport) -> float:
+    """What the chapter cost this check: its run time, 0 when it came from the cache."""
+    return chapter.run.duration_s if chapter.run and not chapter.cached else 0.0
 
 
 def _xml_text(text: str) -> str:
@@ -75,7 +80,7 @@ def render_console(report: BookReport, console: Any, max_failures: int) -> None:
     from rich.text import Text
 
     total = _tally(report.chapters)
-    seconds = sum(c.run.duration_s for c in report.chapters if c.run and not c.cached)
+    seconds = sum(_seconds(c) for c in report.chapters)
     table = Table(
         title=f"mlsysim check: {report.book}", title_justify="left", box=box.SIMPLE_HEAD,
         show_footer=True, pad_edge=False,
