@@ -98,7 +98,9 @@ def test_catalog_models_and_grids(app):
         m for m in models if m["name"] == "ResNet50"
     ).items()
     grids = json.loads(run(app, "catalog", "grids", "--json").output)
-    assert any(g["name"] == "Quebec" for g in grids)
+    quebec = next(g for g in grids if g["name"] == "Quebec")
+    assert quebec == {"name": "Quebec", "carbon_intensity_g_per_kwh": 23.0, "basis": "lifecycle"}
+    assert next(g for g in grids if g["name"] == "Texas")["basis"] == "direct"
 
 
 def test_unknown_catalog_kind_suggests(app):
