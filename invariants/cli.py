@@ -146,16 +146,16 @@ class _Progress:
 
 def _print_updates(console: Any, report: Any) -> None:
     """What ``--update`` changed, chapter by chapter: key: old → new."""
+    from invariants.render import change_text
+
     for chapter in report.chapters:
         changed = [f for f in chapter.findings if f.status != "ok"]
         if not changed:
             continue
         console.print(f"[bold]{chapter.path}[/]", highlight=False)
         for finding in changed:
-            old = finding.old if finding.old is not None else "∅"
-            new = finding.new if finding.new is not None else "∅"
             console.print(
-                f"  {finding.status:>8} {finding.kind} {finding.key!r}: {old} → {new}",
+                f"  {change_text(finding, width=8)}",
                 highlight=False,
                 markup=False,
                 soft_wrap=True,

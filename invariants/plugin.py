@@ -239,12 +239,9 @@ def _obtained(config: pytest.Config, run: Any, golden_dir: Path) -> list[str]:
 
 
 def _note(banner: str, path: Path, changes: tuple) -> str:
-    lines = [banner, f"- {path}"]
-    for change in changes:
-        lines.append(
-            f"    {change.status} {change.kind} {change.key!r}: {change.old} → {change.new}"
-        )
-    return "\n".join(lines)
+    from invariants.render import change_text
+
+    return "\n".join([banner, f"- {path}", *(f"    {change_text(c)}" for c in changes)])
 
 
 def _timeout(config: pytest.Config) -> float:

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from invariants.model import GoldenFinding
 from invariants.report import BookReport, ChapterReport
 from invariants.report_schema import SUMMARY_KEYS
 
@@ -54,6 +55,15 @@ def junit_xml(report: BookReport) -> bytes:
             ET.SubElement(case, "system-out").text = "result from the cache (nothing changed)"
     ET.indent(suites)
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def change_text(finding: GoldenFinding, width: int = 0) -> str:
+    """One golden change as ``--update`` and ``--force-regen`` print it:
+    ``updated inline 'ridge_str': 295 FLOP/byte → 591 FLOP/byte`` (``∅`` for no value; the
+    status right-aligned in ``width`` columns)."""
+    old = finding.old if finding.old is not None else "∅"
+    new = finding.new if finding.new is not None else "∅"
+    return f"{finding.status:>{width}} {finding.kind} {finding.key!r}: {old} → {new}"
 
 
 def _seconds(chapter: ChapterReport) -> float:

@@ -105,7 +105,7 @@ def test_first_run_creates_goldens_and_fails_as_pytest_regressions(pytester, boo
     result.stdout.fnmatch_lines([
         "File not found in data directory, created:",
         f"- {book / 'golden' / 'roofline.yml'}",
-        "    new inline 'ridge_str': None → 295 FLOP/byte",
+        "    new inline 'ridge_str': ∅ → 295 FLOP/byte",
     ])  # fmt: skip
     assert (book / "golden" / "roofline.yml").read_text() == ROOFLINE_GOLDEN
     pytester.runpytest("--invariants", str(book)).assert_outcomes(passed=2)

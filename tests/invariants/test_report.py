@@ -318,3 +318,10 @@ def test_docs_carry_the_exact_report_schema():
     block = docs.split("<details><summary>REPORT_SCHEMA</summary>", 1)[1]
     documented = block.split("```json\n", 1)[1].split("```", 1)[0]
     assert json.loads(documented) == REPORT_SCHEMA
+
+
+def test_change_text_is_one_line_with_empty_set_for_no_value():
+    from invariants.render import change_text
+
+    assert change_text(SHIFT) == "shifted inline 'ridge_str': 295 FLOP/byte → 312 FLOP/byte"
+    assert change_text(NEW, width=8) == "     new inline 'energy_str': ∅ → 3 kWh"
