@@ -168,11 +168,33 @@ def published_value(value: Any) -> PublishedValue:
         return PublishedValue(
             magnitude=_plain_number(value.magnitude),
             unit=unit if unit != "dimensionless" else None,
-            text=str(value),
+            text=_readable_quantity(value),
         )
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return PublishedValue(magnitude=_plain_number(value), unit=None, text=str(value))
+        return PublishedValue(magnitude=_plain_number(value), unit=None, text=_readable(value))
     return PublishedValue(magnitude=None, unit=None, text=str(value))
+
+
+TEXT_DIGITS = 6
+"""Significant digits of the display text of a bare number (the magnitude keeps full precision)."""
+
+
+def _readable(number: numbers.Real) -> str:
+    """``295.34328358208955`` → ``"295.343"``; integers stay whole."""
+    if isinstance(number, numbers.Integral):
+        return str(number)
+    return f"{float(number):.{TEXT_DIGITS}g}"
+
+
+def _readable_quantity(value: Any) -> str:
+    """``295.343 FLOP/B`` for a scalar Quantity; arrays fall back to ``str``."""
+    magnitude = value.magnitude
+    if not isinstance(magnitude, numbers.Real) or isinstance(magnitude, bool):
+        return str(value)
+    try:
+        return format(value, f".{TEXT_DIGITS}g~P")  # pint's pretty form: 3.15×10²³ FLOP
+    except (TypeError, ValueError):
+        return f"{_readable(magnitude)} {value.units}".strip()
 
 
 def _long_unit_name(units: Any) -> str:
