@@ -18,10 +18,24 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
     )
+    app.callback(invoke_without_command=True)(_options)
     register_check(app)
     register_napkin_math(app)
     register_quarto(app)
     return app
+
+
+def _options(
+    version: bool = typer.Option(
+        False, "--version", help="print the mlsysim version and exit", is_eager=True
+    ),
+) -> None:
+    """ML systems napkin math with units, and the book's invariant checker."""
+    if version:
+        from mlsysim import __version__
+
+        typer.echo(f"mlsysim {__version__}")
+        raise typer.Exit()
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ class UnknownNameError(MlsysimError, KeyError):
         self.kind = kind
         self.name = name
         self.valid = sorted(valid)
-        self.suggestions = difflib.get_close_matches(str(name), self.valid, n=3, cutoff=0.4)
+        self.suggestions = _closest(str(name), self.valid)
         super().__init__(self._message())
 
     def _message(self) -> str:
@@ -31,6 +31,14 @@ class UnknownNameError(MlsysimError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return self._message()
+
+
+def _closest(name: str, valid: list[str]) -> list[str]:
+    """Up to 3 close names: an exact match ignoring case first, then difflib's ranking on
+    lower-cased names (so ``"h100"`` suggests ``'H100'`` before ``'V100'``)."""
+    folded = sorted({v.lower() for v in valid})
+    ranked = difflib.get_close_matches(name.lower(), folded, n=3, cutoff=0.4)
+    return [v for match in ranked for v in valid if v.lower() == match][:3]
 
 
 class CatalogError(MlsysimError, ValueError):

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
+from mlsysim.core.precision import precision_name
 from mlsysim.errors import CatalogError, UnknownNameError
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -317,7 +318,8 @@ def to_quantity(raw: RawValue) -> Any:
 
 
 class PrecisionTable(Mapping):
-    """Peak dense FLOP/s per precision; an unknown precision lists the ones this part has."""
+    """Peak dense FLOP/s per precision (case-insensitive: ``["FP16"]`` is ``["fp16"]``); an
+    unknown precision lists the ones this part has."""
 
     def __init__(self, owner: str, values: Mapping[str, Any]):
         self._owner = owner
@@ -325,7 +327,7 @@ class PrecisionTable(Mapping):
 
     def __getitem__(self, precision: str) -> Any:
         try:
-            return self._values[precision]
+            return self._values[precision_name(precision)]
         except KeyError:
             raise UnknownNameError(f"{self._owner} precision", precision, self._values) from None
 
@@ -350,10 +352,12 @@ class _UnknownCatalogAttribute(UnknownNameError, AttributeError):
 class Catalog(Generic[T]):
     """Named entries loaded lazily from one YAML file on first access.
 
-    ``catalog.H100`` and ``catalog["H100"]`` return the entry; ``dir()`` lists the names (tab
-    completion); iteration yields entries; ``names()`` lists keys. On first access the file is
-    read and every entry validated (``validate(file, name) -> raw``); an entry's Quantities are
-    built (``construct(name, raw) -> entry``) only when that entry is first used.
+    ``catalog.H100`` and ``catalog["H100"]`` return the entry; names are case-sensitive like
+    Python names (``catalog["h100"]`` raises ``UnknownNameError`` suggesting ``'H100'`` first).
+    ``dir()`` lists the names (tab completion); iteration yields entries; ``names()`` lists keys.
+    On first access the file is read and every entry validated (``validate(file, name) ->
+    raw``); an entry's Quantities are built (``construct(name, raw) -> entry``) only when that
+    entry is first used.
     """
 
     def __init__(

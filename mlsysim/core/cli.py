@@ -13,6 +13,7 @@ from typing import Any
 import typer
 
 CATALOG_KINDS = ("hardware", "models", "grids")
+PRECISION_HELP = "number format: fp32, tf32, fp16, bf16, fp8, int8 (case-insensitive)"
 
 
 def register(app: typer.Typer) -> None:
@@ -27,7 +28,7 @@ def solve_command(
     model: str = typer.Argument(..., help="catalog model, e.g. ResNet50"),
     hardware: str = typer.Argument(..., help="catalog hardware, e.g. H100"),
     batch: int = typer.Option(1, "--batch", "-b", help="batch size (samples; tokens for LLMs)"),
-    precision: str = typer.Option("fp16", "--precision", "-p"),
+    precision: str = typer.Option("fp16", "--precision", "-p", help=PRECISION_HELP),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
 ) -> None:
     """Latency, throughput and bottleneck of one forward pass on one device."""
@@ -47,7 +48,7 @@ def serve_command(
     batch: int = typer.Option(1, "--batch", "-b", help="concurrent sequences"),
     prompt_tokens: int = typer.Option(512, "--prompt", help="prompt tokens per sequence"),
     output_tokens: int = typer.Option(128, "--output", help="generated tokens per sequence"),
-    precision: str = typer.Option("fp16", "--precision", "-p"),
+    precision: str = typer.Option("fp16", "--precision", "-p", help=PRECISION_HELP),
     tensor_parallel: int = typer.Option(1, "--tp", help="tensor-parallel devices"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
 ) -> None:
@@ -73,7 +74,7 @@ def train_command(
     hardware: str = typer.Argument(..., help="catalog hardware, e.g. H100"),
     devices: int = typer.Option(..., "--devices", "-n", help="number of devices"),
     tokens: float = typer.Option(..., "--tokens", "-t", help="training tokens, e.g. 15e12"),
-    precision: str = typer.Option("bf16", "--precision", "-p"),
+    precision: str = typer.Option("bf16", "--precision", "-p", help=PRECISION_HELP),
     mfu: float = typer.Option(None, "--mfu", help="override the calibrated MFU (0-1]"),
     tensor: int = typer.Option(1, "--tp", help="tensor-parallel degree"),
     pipeline: int = typer.Option(1, "--pp", help="pipeline-parallel degree"),
@@ -85,27 +86,48 @@ def train_command(
     With --tp/--pp/--zero the data degree is devices / (tp x pp) and the gradient all-reduce
     per step is reported.
     """
+
+    def compute(zero: int = zero_stage, tp: int = tensor) -> Any:
+        return _train(model, hardware, devices, tokens, precision, mfu, tp, pipeline, zero)
+
+    def explain(profile: Any) -> str:
+        if profile.fits:
+            return profile.explain()
+        return profile.explain() + " " + _fit_hint(compute, zero_stage, tensor)
+
+    _run(compute, as_json, _train_rows, f"training {model} on {devices:,} x {hardware}", explain)
+
+
+def _train(model, hardware, devices, tokens, precision, mfu, tensor, pipeline, zero) -> Any:
+    """``Engine.train`` with the CLI's --tp/--pp/--zero as a ``Parallelism`` (data = rest)."""
     from mlsysim.core.engine import Engine, Parallelism
 
-    def compute() -> Any:
-        parallelism = None
-        if (tensor, pipeline, zero_stage) != (1, 1, 0):
-            if devices % (tensor * pipeline):
-                raise ValueError(
-                    f"argument 'devices' = {devices} must be a multiple of tp x pp = "
-                    f"{tensor * pipeline}"
-                )
-            parallelism = Parallelism(
-                data=devices // (tensor * pipeline),
-                tensor=tensor,
-                pipeline=pipeline,
-                zero_stage=zero_stage,
+    parallelism = None
+    if (tensor, pipeline, zero) != (1, 1, 0):
+        if devices % (tensor * pipeline):
+            raise ValueError(
+                f"argument 'devices' = {devices} must be a multiple of tp x pp = "
+                f"{tensor * pipeline}"
             )
-        return Engine.train(
-            model, hardware, devices, tokens, precision=precision, mfu=mfu, parallelism=parallelism
+        parallelism = Parallelism(
+            data=devices // (tensor * pipeline), tensor=tensor, pipeline=pipeline, zero_stage=zero
         )
+    return Engine.train(
+        model, hardware, devices, tokens, precision=precision, mfu=mfu, parallelism=parallelism
+    )
 
-    _run(compute, as_json, _train_rows, f"training {model} on {devices:,} x {hardware}")
+
+def _fit_hint(compute: Callable[..., Any], zero: int, tensor: int) -> str:
+    """What would fit: the lowest higher ZeRO stage, else the smallest larger --tp (<= 8)."""
+    tries = [(f"--zero {z}", {"zero": z}) for z in range(zero + 1, 4)]
+    tries += [(f"--tp {tp}", {"tp": tp}) for tp in (2, 4, 8) if tp > tensor]
+    for flag, change in tries:
+        try:
+            if compute(**change).fits:
+                return f"Try {flag}."
+        except ValueError:
+            continue  # e.g. devices not a multiple of that tp
+    return "Neither a higher --zero stage nor --tp up to 8 fits it; use more devices."
 
 
 def catalog_command(
@@ -134,23 +156,30 @@ def catalog_command(
 
 # ------------------------------------------------------------------------------ helpers
 def _run(
-    compute: Callable[[], Any], as_json: bool, rows: Callable[[Any], list], title: str
+    compute: Callable[[], Any],
+    as_json: bool,
+    rows: Callable[[Any], list],
+    title: str,
+    explain: Callable[[Any], str] | None = None,
 ) -> None:
     from mlsysim.errors import UnknownNameError
 
     try:
         profile = compute()
-    except (UnknownNameError, ValueError) as err:
+    except UnknownNameError as err:
+        hint = " Choose one with --precision." if err.kind.endswith("precision") else ""
+        _fail(err, hint)
+    except ValueError as err:
         _fail(err)
     if as_json:
         typer.echo(json.dumps(profile.to_dict(), indent=2))
         return
     _print_table(title, ["quantity", "value"], rows(profile))
-    typer.echo(profile.explain())
+    typer.echo(explain(profile) if explain else profile.explain())
 
 
-def _fail(err: Exception) -> None:
-    typer.echo(f"error: {err}", err=True)
+def _fail(err: Exception, hint: str = "") -> None:
+    typer.echo(f"error: {err}{hint}", err=True)
     raise typer.Exit(code=2)
 
 
@@ -204,7 +233,7 @@ def _solve_rows(p: Any) -> list[list[str]]:
         ["latency", human_time(p.latency_s)],
         ["throughput", f"{human_number(p.batch_size / p.latency_s)} sample/s"],
         ["bottleneck", p.bottleneck],
-        ["arithmetic intensity", f"{p.flop_count / p.bytes_moved_b:.4g} flop/byte"],
+        ["arithmetic intensity", f"{p.flop_count / p.bytes_moved_b:.4g} FLOP/byte"],
         ["MFU", f"{p.mfu:.1%}"],
         ["energy per sample", "n/a" if p.energy_j is None else human(p.energy_j, "J")],
         ["memory required", human(p.memory_required_b, "byte")],
@@ -240,7 +269,7 @@ def _train_rows(t: Any) -> list[list[str]]:
             "energy (x PUE)",
             "n/a" if t.energy_j is None else f"{human_number(t.energy.magnitude)} MWh",
         ],
-        ["memory per device", human(t.memory_per_device_b, "byte")],
+        ["model state per device (no activations)", human(t.memory_per_device_b, "byte")],
         ["fits", f"{t.fits} (capacity {human(t.memory_capacity_b, 'byte')})"],
         [
             "gradient all-reduce / step",

@@ -25,13 +25,17 @@ PRECISIONS: MappingProxyType[str, float] = MappingProxyType(
 """Precision name -> bytes per stored value. Iterating yields the valid names."""
 
 
+def precision_name(precision: object) -> str:
+    """The canonical precision name: case and surrounding spaces ignored (``"FP16 "`` -> fp16)."""
+    return str(precision).strip().lower()
+
+
 def bytes_per_param(precision: str) -> float:
     """Bytes one parameter occupies at ``precision`` (case-insensitive), e.g. fp16 -> 2.0.
 
     An unknown name raises ``UnknownNameError`` listing the valid precisions.
     """
-    key = str(precision).strip().lower()
     try:
-        return PRECISIONS[key]
+        return PRECISIONS[precision_name(precision)]
     except KeyError:
         raise UnknownNameError("precision", precision, PRECISIONS) from None

@@ -227,6 +227,19 @@ def test_unknown_attribute_is_also_an_attribute_error():
     assert not hasattr(Grids, "Atlantis")
 
 
+def test_precision_lookups_are_case_insensitive_like_bytes_per_param():
+    assert Hardware.H100.peak_flops["FP16"] is Hardware.H100.peak_flops["fp16"]
+    assert Hardware.H100.peak_flops[" Bf16"].m_as("TFLOP/s") == 989.4
+
+
+def test_catalog_names_are_case_sensitive_but_the_case_match_is_suggested_first():
+    with pytest.raises(UnknownNameError) as excinfo:
+        Hardware["h100"]
+    assert excinfo.value.suggestions[0] == "H100"  # not 'V100', which difflib ranked first
+    assert str(excinfo.value).startswith("unknown hardware 'h100'. Did you mean 'H100', ")
+    assert "h100" not in Hardware
+
+
 def test_unknown_precision_lists_the_precisions_that_part_has():
     with pytest.raises(UnknownNameError) as excinfo:
         Hardware.TPUv4.peak_flops["fp4"]

@@ -38,7 +38,9 @@ def test_solve_table_shows_values_and_explanation(app):
     result = run(app, "solve", "ResNet50", "H100")
     assert result.exit_code == 0
     assert "0.475 ms" in result.output  # 25.4 us of weights at 60% + 450 us
-    assert "memory-bound: 51.1 MB of weights at 3.35 TB/s" in result.output
+    assert "memory-bound: 51.1 MB of weights at 2.01 TB/s achieved (60% of 3.35 TB/s)" in (
+        result.output
+    )
 
 
 def test_serve_json_matches_engine(app):
@@ -126,3 +128,58 @@ def test_train_devices_not_divisible_by_tp_exits_2(app):
     result = run(app, "train", "Llama3_8B", "H100", "-n", "1001", "-t", "1e12", "--tp", "8")
     assert result.exit_code == 2
     assert "argument 'devices' = 1001 must be a multiple of tp x pp = 8" in result.output
+
+
+def test_version_flag_prints_the_package_version():
+    from mlsysim import __version__
+    from mlsysim.cli import build_app
+
+    result = CliRunner().invoke(build_app(), ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"mlsysim {__version__}\n"
+
+
+def test_a_training_run_that_does_not_fit_says_what_would(app):
+    # Plain data parallel: 16 B/param x 8.03e9 = 128 GB > 80 GB. ZeRO-1 shards the 12 B/param
+    # of Adam state over 1024 GPUs: 4 x 8.03e9 + 12 x 8.03e9 / 1024 = 32.2 GB, which fits.
+    result = run(app, "train", "Llama3_8B", "H100", "-n", "1024", "-t", "15e12")
+    assert result.exit_code == 0
+    assert "model state 128 GB per device does NOT fit in 80 GB. Try --zero 1.\n" in result.output
+    assert "model state per device (no activations) │ 128 GB" in result.output
+    # Llama-2-70B on 8 GPUs: even ZeRO-3 leaves 16 x 69e9 / 8 = 138 GB per GPU.
+    result = run(app, "train", "Llama2_70B", "H100", "-n", "8", "-t", "1e12")
+    assert "Neither a higher --zero stage nor --tp up to 8 fits it; use more devices." in (
+        result.output
+    )
+
+
+def test_the_readme_train_command_fits(app):
+    command = "train Llama3_8B H100 --devices 1024 --tokens 15e12 --zero 1"  # the README's
+    result = run(app, *command.split(" "))
+    assert result.exit_code == 0
+    assert "model state 32.2 GB per device fits in 80 GB." in result.output
+
+
+def test_a_precision_the_part_lacks_points_at_the_option(app):
+    result = run(app, "train", "GPT3_175B", "V100", "-n", "1024", "-t", "3e11")
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: unknown V100 precision 'bf16'. Did you mean 'fp16'? Valid: fp16, fp32. "
+        "Choose one with --precision.\n"
+    )
+
+
+def test_precision_option_is_described_and_case_insensitive(app):
+    for command in typer.main.get_command(app).commands.values():
+        options = {param.name: param for param in command.params}
+        if "precision" in options:
+            assert options["precision"].help == (
+                "number format: fp32, tf32, fp16, bf16, fp8, int8 (case-insensitive)"
+            )
+    result = run(app, "solve", "ResNet50", "H100", "--precision", "FP16", "--json")
+    assert json.loads(result.output)["precision"] == "fp16"
+
+
+def test_intensity_is_printed_in_flop_per_byte(app):
+    # 8.18 GFLOP / 51.1 MB of fp16 weights = 160 FLOP/byte, spelled as mlsysim.fmt spells it.
+    assert "│ 160 FLOP/byte " in run(app, "solve", "ResNet50", "H100").output

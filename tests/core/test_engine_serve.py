@@ -137,3 +137,39 @@ def test_llama2_7b_batch1_latency_is_near_nvidias_published_measurement(part, me
     profile = Engine.serve("Llama2_7B", part, batch_size=1, prompt_tokens=128, output_tokens=20)
     assert profile.e2e_latency.m_as("ms") == pytest.approx(measured_ms, rel=0.10)
     assert profile.tpot_s > profile.memory_floor_s  # never faster than the weights stream
+
+
+def test_tensor_parallel_must_divide_the_heads():
+    # Llama-2-7B: 32 heads and 32 KV heads -> divisors of 32; Llama-2-70B: 64 heads, 8 KV heads.
+    with pytest.raises(ValueError) as err:
+        Engine.serve("Llama2_7B", "H100", tensor_parallel=3)
+    assert str(err.value) == (
+        "argument 'tensor_parallel'=3 must divide Llama2_7B's 32 attention heads and 32 KV "
+        "heads; valid: 1, 2, 4, 8, 16, 32"
+    )
+    with pytest.raises(ValueError, match=r"valid: 1, 2, 4, 8$"):
+        Engine.serve("Llama2_70B", "H100", tensor_parallel=16)
+
+
+def test_explain_prints_the_rates_a_hand_check_uses():
+    s = Engine.serve("Llama2_7B", "H100")
+    # prefill: 6.94 TFLOP / (0.55 x 989.4 TFLOP/s = 544 TFLOP/s) = 12.76 ms + 0.45 ms = 13.2 ms;
+    # decode: 13.8 GB / 3.35 TB/s = 4.11 ms (floor); / (0.60 x 3.35 = 2.01 TB/s) = 6.86 ms,
+    # + 0.45 ms overhead = 7.31 ms.
+    assert s.explain() == (
+        "prefill is compute-bound: 6.94 TFLOP per device at 544 TFLOP/s achieved (55% of "
+        "989 TFLOP/s fp16), TTFT 13.2 ms incl. 450 us fixed overhead; decode is memory-bound: "
+        "each step reads 13.8 GB of weights+KV per device, 4.11 ms at the full 3.35 TB/s (the "
+        "floor) and 6.86 ms at 2.01 TB/s achieved (60%); TPOT 7.31 ms incl. 450 us fixed overhead."
+    )
+    assert s.prefill_flop / (0.55 * 989.4e12) + 450e-6 == pytest.approx(s.ttft_s)
+    weights_kv = 6.74e9 * 2 + kv_bytes(LLAMA2_7B, 512 + 64, 1)
+    assert weights_kv / (0.60 * H100_BW) + 450e-6 == pytest.approx(s.tpot_s, rel=1e-3)
+
+
+def test_precision_is_case_insensitive_and_lists_are_refused():
+    assert Engine.serve("Llama2_7B", "H100", precision="FP8").tpot_s == (
+        Engine.serve("Llama2_7B", "H100", precision="fp8").tpot_s
+    )
+    with pytest.raises(ValueError, match="argument 'prompt_tokens' takes one number"):
+        Engine.serve("Llama2_7B", "H100", prompt_tokens=[128, 512])

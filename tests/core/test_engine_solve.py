@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from mlsysim.core.engine import DEFAULT_EFFICIENCY, Efficiency, Engine
@@ -96,14 +97,23 @@ def test_fitting_model_has_zero_shortfall():
 
 
 def test_explain_names_bottleneck_with_numbers():
+    # Achieved rates so the sentence checks by hand: 0.60 x 3.35 TB/s = 2.01 TB/s and
+    # 51.1 MB / 2.01 TB/s = 0.0254 ms; 0.55 x 989.4 TFLOP/s = 544 TFLOP/s and
+    # 8.18 GFLOP / 544 TFLOP/s = 0.0150 ms.
     assert Engine.solve("ResNet50", "H100").explain() == (
-        "memory-bound: 51.1 MB of weights at 3.35 TB/s take 0.0254 ms; compute would take "
-        "0.015 ms (+450 us fixed overhead per call)."
+        "memory-bound: 51.1 MB of weights at 2.01 TB/s achieved (60% of 3.35 TB/s) take "
+        "0.0254 ms; 8.18 GFLOP of compute at 544 TFLOP/s achieved (55% of 989 TFLOP/s fp16) "
+        "would take 0.015 ms (+450 us fixed overhead per call)."
     )
+    # 256 x 8.18 GFLOP = 2.09 TFLOP; 2.094e12 / 544.2e12 = 3.85 ms (not 2.09 / 989 = 2.11 ms).
     assert (
         Engine.solve("ResNet50", "H100", batch_size=256)
         .explain()
-        .startswith("compute-bound: 2.09 TFLOP at 989 TFLOP/s fp16 take 3.85 ms;")
+        .startswith(
+            "compute-bound: 2.09 TFLOP at 544 TFLOP/s achieved (55% of 989 TFLOP/s fp16) take "
+            "3.85 ms; reading 51.1 MB of weights at 2.01 TB/s achieved (60% of 3.35 TB/s) would "
+            "take 0.0254 ms"
+        )
     )
 
 
@@ -157,3 +167,22 @@ def test_to_dict_carries_si_floats_and_the_sentence():
     assert record["bottleneck"] == "memory"
     assert record["explain"].startswith("memory-bound")
     assert record["shortfall_b"] == 0
+
+
+def test_a_list_batch_size_names_the_argument_and_points_at_sweep():
+    with pytest.raises(ValueError) as err:
+        Engine.solve("ResNet50", "H100", batch_size=[1, 8, 64])
+    assert str(err.value) == (
+        "argument 'batch_size' takes one number, got [1, 8, 64]; for a grid use "
+        "Engine.sweep(models, hardware, batch_sizes=[...], precisions=[...]) "
+        "or call once per value"
+    )
+    with pytest.raises(ValueError, match="argument 'efficiency' takes one number"):
+        Engine.solve("ResNet50", "H100", efficiency=np.array([0.5, 0.6]))
+
+
+@pytest.mark.parametrize("spelling", ["FP16", "Fp16", " fp16 "])
+def test_precision_is_case_insensitive(spelling):
+    profile = Engine.solve("ResNet50", "H100", precision=spelling)
+    assert profile.precision == "fp16"
+    assert profile.peak_flops_per_s == 989.4e12

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pint import DimensionalityError
 
 from mlsysim.core.engine import DEFAULT_TRAINING_MFU, Engine, Parallelism
+from mlsysim.core.units import Q_
 
 N = 6.74e9  # Llama-2-7B parameters
 D = 1e12  # tokens
@@ -117,3 +119,30 @@ def test_network_bandwidth_overrides_the_interconnect_for_cross_node_data_parall
     infiniband = Parallelism(data=8, zero_stage=3, network_bandwidth=Q_(50, "GB/s"))
     profile = Engine.train("Llama2_7B", "H100", 8, D, parallelism=infiniband)
     assert profile.communication_time.m_as("s") == pytest.approx(2 * 7 / 8 * 2 * N / 50e9)
+
+
+def test_tokens_of_the_wrong_dimension_name_the_argument():
+    with pytest.raises(DimensionalityError) as err:
+        Engine.train("Llama2_7B", "H100", 8, Q_(1, "s"))
+    assert str(err.value) == (
+        "Cannot convert from 'second' ([time]) to 'token' (dimensionless) "
+        "for argument 'tokens' of train()"
+    )
+    assert Engine.train("Llama2_7B", "H100", 8, Q_(1e12, "token")).tokens == D
+
+
+def test_array_arguments_are_refused_by_name():
+    with pytest.raises(ValueError, match="argument 'tokens' takes one number, got \\[1, 2\\]"):
+        Engine.train("Llama2_7B", "H100", 8, [1, 2])
+    with pytest.raises(ValueError, match="argument 'mfu' takes one number"):
+        Engine.train("Llama2_7B", "H100", 8, D, mfu=[0.3, 0.4])
+
+
+def test_explain_prints_the_achieved_rate_per_device():
+    # 6 x 6.74e9 x 1e12 = 4.04e22 FLOP / (8 x 0.40 x 989.4e12 = 8 x 396 TFLOP/s) = 1.28e7 s.
+    profile = Engine.train("Llama2_7B", "H100", 8, D, precision="BF16")
+    assert profile.precision == "bf16"
+    assert profile.explain().startswith(
+        "4.04e+22 FLOP (6ND) on 8 x H100 at 396 TFLOP/s achieved (40% of 989 TFLOP/s bf16) "
+        "each (MFU) take 148 days;"
+    )

@@ -28,6 +28,14 @@ def test_names_are_case_insensitive():
     assert bytes_per_param("BF16") == 2.0
 
 
+def test_errors_rank_an_exact_match_ignoring_case_first():
+    # Case-sensitive difflib scores 'H100', 'V100' and 'H200' all 0.75 against "h100" and
+    # listed 'V100' first; folding case makes 'H100' an exact match (ratio 1.0).
+    error = UnknownNameError("hardware", "h100", ["V100", "H100", "H200"])
+    assert error.suggestions[0] == "H100"
+    assert sorted(error.suggestions) == ["H100", "H200", "V100"]
+
+
 def test_precisions_lists_every_name():
     assert list(PRECISIONS) == ["fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4"]
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlsysim.core.engine.resolve import require_scalar
+
 CATEGORIES = ("cloud", "edge", "mobile", "tiny", "cpu")
 
 
@@ -137,6 +139,7 @@ def efficiency_for(category: str, override: Efficiency | float | None = None) ->
         return base
     if isinstance(override, Efficiency):
         return override
+    require_scalar(override, "efficiency")
     value = float(override)
     if not 0.0 < value <= 1.0:
         raise ValueError(f"argument 'efficiency' must be in (0, 1], got {override!r}")
@@ -146,6 +149,7 @@ def efficiency_for(category: str, override: Efficiency | float | None = None) ->
 def training_mfu_for(category: str, override: float | None = None) -> float:
     """Default training MFU for ``category`` unless ``override`` (in (0, 1]) is given."""
     if override is not None:
+        require_scalar(override, "mfu")
         value = float(override)
         if not 0.0 < value <= 1.0:
             raise ValueError(f"argument 'mfu' must be in (0, 1], got {override!r}")

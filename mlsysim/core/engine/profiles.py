@@ -26,6 +26,12 @@ def human_number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
 
 
+def achieved(rate: float, efficiency: float, unit: str, label: str = "") -> str:
+    """``544 TFLOP/s achieved (55% of 989 TFLOP/s fp16)``: the rate a hand check divides by."""
+    peak = f"{human(rate, unit)} {label}".rstrip()
+    return f"{human(rate * efficiency, unit)} achieved ({efficiency:.0%} of {peak})"
+
+
 def human_time(seconds: float) -> str:
     """A duration in ms below 1 s (``4.01 ms``, ``0.0083 ms``), else s, h or days."""
     if seconds < 1.0:
@@ -147,18 +153,18 @@ class PerformanceProfile(_Record):
         compute = human_time(self.compute_time_s)
         memory = human_time(self.memory_time_s)
         weights = human(self.bytes_moved_b, "byte")
-        bandwidth = human(self.memory_bandwidth_b_per_s, "byte/s")
         flops = human(self.flop_count, "flop")
-        peak = human(self.peak_flops_per_s, "flop/s")
+        bandwidth = achieved(self.memory_bandwidth_b_per_s, self.memory_efficiency, "byte/s")
+        peak = achieved(self.peak_flops_per_s, self.compute_efficiency, "flop/s", self.precision)
         if self.bottleneck == "memory":
             text = (
                 f"memory-bound: {weights} of weights at {bandwidth} take {memory}; "
-                f"compute would take {compute}"
+                f"{flops} of compute at {peak} would take {compute}"
             )
         else:
             text = (
-                f"compute-bound: {flops} at {peak} {self.precision} take {compute}; "
-                f"reading {weights} of weights would take {memory}"
+                f"compute-bound: {flops} at {peak} take {compute}; "
+                f"reading {weights} of weights at {bandwidth} would take {memory}"
             )
         text += f" (+{self.overhead_s * 1e6:.3g} us fixed overhead per call)"
         if not self.fits:
@@ -197,6 +203,11 @@ class ServingProfile(_Record):
     memory_capacity_b: float
     memory_bandwidth_b_per_s: float
     max_batch_size: int
+    prefill_flop: float
+    peak_flops_per_s: float
+    compute_efficiency: float
+    memory_efficiency: float
+    overhead_s: float
 
     @property
     def e2e_latency_s(self) -> float:
@@ -254,17 +265,28 @@ class ServingProfile(_Record):
         return record
 
     def explain(self) -> str:
-        """One sentence on the prefill and decode bottlenecks."""
+        """One sentence on the prefill and decode bottlenecks, with the rates a hand check uses."""
         per_device = (self.weights_b + self.kv_cache_b) / self.tensor_parallel
-        text = (
-            f"prefill is {self.prefill_bottleneck}-bound (TTFT {human_time(self.ttft_s)}); "
+        overhead = f"{self.overhead_s * 1e6:.3g} us fixed overhead"
+        comm = " and TP all-reduce" if self.tensor_parallel > 1 else ""
+        text = f"prefill is {self.prefill_bottleneck}-bound"
+        if self.prefill_bottleneck == "compute":
+            peak = achieved(
+                self.peak_flops_per_s, self.compute_efficiency, "flop/s", self.precision
+            )
+            text += f": {human(self.prefill_flop, 'flop')} per device at {peak}"
+        text += (
+            f", TTFT {human_time(self.ttft_s)} incl. {overhead}{comm}; "
             f"decode is {self.decode_bottleneck}-bound: each step reads "
-            f"{human(per_device, 'byte')} of weights+KV per device at "
-            f"{human(self.memory_bandwidth_b_per_s, 'byte/s')} (floor "
-            f"{human_time(self.memory_floor_s)}), TPOT {human_time(self.tpot_s)}"
+            f"{human(per_device, 'byte')} of weights+KV per device, "
+            f"{human_time(self.memory_floor_s)} at the full "
+            f"{human(self.memory_bandwidth_b_per_s, 'byte/s')} (the floor) and "
+            f"{human_time(self.memory_floor_s / self.memory_efficiency)} at "
+            f"{human(self.memory_bandwidth_b_per_s * self.memory_efficiency, 'byte/s')} achieved "
+            f"({self.memory_efficiency:.0%}); TPOT {human_time(self.tpot_s)} incl. {overhead}"
         )
         if self.tensor_parallel > 1:
-            text += f" incl. {human_time(self.decode_comm_s)} of TP all-reduce"
+            text += f" and {human_time(self.decode_comm_s)} of TP all-reduce"
         if not self.fits:
             text += f"; does NOT fit: short by {human(self.shortfall.magnitude, 'byte')}"
         return text + "."
@@ -295,6 +317,7 @@ class TrainingProfile(_Record):
     communication_time_s: float | None
     compute_time_per_step_s: float | None
     steps: float | None
+    peak_flops_per_s: float
 
     @property
     def total_flops(self):
@@ -339,8 +362,9 @@ class TrainingProfile(_Record):
     def explain(self) -> str:
         """One sentence: FLOPs, devices, MFU, time, and fit."""
         text = (
-            f"{self.total_flops_flop:.3g} FLOP (6ND) on {self.num_devices:,} x "
-            f"{self.hardware} at {self.mfu:.0%} MFU take {human_time(self.time_to_train_s)}"
+            f"{self.total_flops_flop:.3g} FLOP (6ND) on {self.num_devices:,} x {self.hardware} at "
+            f"{achieved(self.peak_flops_per_s, self.mfu, 'flop/s', self.precision)} each "
+            f"(MFU) take {human_time(self.time_to_train_s)}"
         )
         if self.communication_time_s is not None and self.compute_time_per_step_s:
             text += (

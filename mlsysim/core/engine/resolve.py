@@ -26,6 +26,7 @@ class ModelNumbers:
     flops_per_sample: float
     n_layers: float | None = None
     d_model: float | None = None
+    n_heads: float | None = None
     n_kv_heads: float | None = None
     head_dim: float | None = None
 
@@ -61,7 +62,7 @@ class HardwareNumbers:
         return self.interconnect_bandwidth / LINK_DIRECTIONS
 
     def peak(self, precision: str) -> float:
-        """Dense peak FLOP/s at ``precision``; unknown -> ``UnknownNameError`` listing them."""
+        """Dense peak FLOP/s at canonical ``precision``; unknown -> ``UnknownNameError``."""
         try:
             return self.peaks[precision]
         except KeyError:
@@ -123,6 +124,7 @@ def _model_numbers(spec: Any) -> ModelNumbers:
         flops_per_sample=float(spec.flops_per_sample.m_as("flop")),
         n_layers=None if arch is None else float(arch.n_layers),
         d_model=None if arch is None else float(arch.d_model),
+        n_heads=None if arch is None else float(arch.n_heads),
         n_kv_heads=None if arch is None else float(arch.n_kv_heads),
         head_dim=None if arch is None else float(arch.head_dim),
     )
@@ -153,8 +155,19 @@ def precision_bytes(precision: str) -> float:
     return value
 
 
+def require_scalar(value: Any, name: str) -> None:
+    """Reject a list/array where one number belongs: name the argument, point at ``sweep``."""
+    if isinstance(value, (list, tuple, range)) or getattr(value, "ndim", 0) > 0:
+        raise ValueError(
+            f"argument '{name}' takes one number, got {value!r}; for a grid use "
+            "Engine.sweep(models, hardware, batch_sizes=[...], precisions=[...]) "
+            "or call once per value"
+        )
+
+
 def require_count(value: Any, name: str, *, minimum: int = 1) -> int:
     """An integer count >= ``minimum``; otherwise ``ValueError`` naming the argument."""
+    require_scalar(value, name)
     if isinstance(value, bool) or not float(value).is_integer() or value < minimum:
         raise ValueError(f"argument '{name}' must be an integer >= {minimum}, got {value!r}")
     return int(value)

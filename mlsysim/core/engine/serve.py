@@ -8,6 +8,7 @@ ring all-reduces per layer over the interconnect. Pope et al. 2022; Shoeybi et a
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from mlsysim.core.engine.calibration import Efficiency, efficiency_for
@@ -27,6 +28,7 @@ from mlsysim.core.formulas.serving import (
     tensor_parallel_allreduce_time,
 )
 from mlsysim.core.formulas.transformer import kv_cache_bytes, weight_bytes
+from mlsysim.core.precision import precision_name
 
 
 def serve(
@@ -39,17 +41,23 @@ def serve(
     tensor_parallel: int = 1,
     efficiency: Efficiency | float | None = None,
 ) -> ServingProfile:
-    """TTFT, TPOT, end-to-end latency, KV cache and batch capacity of an LLM on ``hardware``."""
+    """TTFT, TPOT, end-to-end latency, KV cache and batch capacity of an LLM on ``hardware``.
+
+    ``tensor_parallel`` must divide both the attention and the KV head counts (Megatron splits
+    heads across devices); ``precision`` is case-insensitive.
+    """
     batch = require_count(batch_size, "batch_size")
     prompt = require_count(prompt_tokens, "prompt_tokens")
     output = require_count(output_tokens, "output_tokens")
     tp = require_count(tensor_parallel, "tensor_parallel")
+    precision = precision_name(precision)
     m = model_numbers(model)
     if not m.is_transformer:
         raise ValueError(
             f"serve() needs a transformer with an architecture; model {m.name!r} has none "
             f"(use Engine.solve for {m.spec.kind} models)"
         )
+    _require_head_split(m, tp)
     hw = hardware_numbers(hardware)
     if tp > 1 and hw.interconnect_bandwidth is None:
         raise ValueError(
@@ -109,4 +117,21 @@ def serve(
         memory_capacity_b=hw.memory_capacity,
         memory_bandwidth_b_per_s=bw,
         max_batch_size=int(max_batch_size.raw(capacity, weights, kv(prompt + output, 1))),
+        prefill_flop=p_flops,
+        peak_flops_per_s=peak,
+        compute_efficiency=eff.compute,
+        memory_efficiency=eff.memory,
+        overhead_s=eff.overhead_s,
     )
+
+
+def _require_head_split(m: Any, tp: int) -> None:
+    """``ValueError`` naming ``tensor_parallel`` when ``tp`` does not divide both head counts."""
+    heads, kv_heads = int(m.n_heads), int(m.n_kv_heads)
+    if heads % tp or kv_heads % tp:
+        common = math.gcd(heads, kv_heads)
+        valid = [d for d in range(1, common + 1) if common % d == 0]
+        raise ValueError(
+            f"argument 'tensor_parallel'={tp} must divide {m.name}'s {heads} attention heads "
+            f"and {kv_heads} KV heads; valid: {', '.join(map(str, valid))}"
+        )

@@ -21,6 +21,7 @@ from mlsysim.core.engine.roofline import roofline_step
 from mlsysim.core.formulas.performance import model_flops_utilization
 from mlsysim.core.formulas.sustainability import energy as energy_formula
 from mlsysim.core.formulas.transformer import weight_bytes
+from mlsysim.core.precision import precision_name
 
 
 def solve(
@@ -30,8 +31,13 @@ def solve(
     precision: str = "fp16",
     efficiency: Efficiency | float | None = None,
 ) -> PerformanceProfile:
-    """Latency, throughput, bottleneck, MFU, energy and fit of one batch on one device."""
+    """Latency, throughput, bottleneck, MFU, energy and fit of one batch on one device.
+
+    Every argument takes one value (a list raises ``ValueError``; grids go through
+    ``Engine.sweep``); ``precision`` is case-insensitive ("FP16" == "fp16").
+    """
     batch = require_count(batch_size, "batch_size")
+    precision = precision_name(precision)
     m = model_numbers(model)
     hw = hardware_numbers(hardware)
     peak = hw.peak(precision)

@@ -17,10 +17,13 @@ from mlsysim.core.engine.resolve import (
     model_numbers,
     precision_bytes,
     require_count,
+    require_scalar,
 )
+from mlsysim.core.formulas._formula import to_magnitude
 from mlsysim.core.formulas.communication import ring_allreduce_time
 from mlsysim.core.formulas.sustainability import energy as energy_formula
 from mlsysim.core.formulas.training import time_to_train, training_flops, training_memory_bytes
+from mlsysim.core.precision import precision_name
 from mlsysim.core.units import is_quantity
 
 DATACENTER_CATEGORIES = ("cloud", "cpu")
@@ -69,6 +72,7 @@ def train(
     """Total FLOPs, time, device-hours, energy (with PUE), memory per device and DP comm time."""
     devices = require_count(num_devices, "num_devices")
     n_tokens = _tokens(tokens)
+    precision = precision_name(precision)
     m = model_numbers(model)
     hw = hardware_numbers(hardware)
     peak = hw.peak(precision)
@@ -121,11 +125,14 @@ def train(
         communication_time_s=comm,
         compute_time_per_step_s=step_compute,
         steps=steps,
+        peak_flops_per_s=peak,
     )
 
 
 def _tokens(tokens: Any) -> float:
-    value = tokens.m_as("token") if is_quantity(tokens) else tokens
+    """Training tokens as a float: a number or a token Quantity; else an error naming 'tokens'."""
+    require_scalar(tokens, "tokens")
+    value = to_magnitude(tokens, "token", "tokens", "train") if is_quantity(tokens) else tokens
     if not float(value) > 0:
         raise ValueError(f"argument 'tokens' must be > 0, got {tokens!r}")
     return float(value)
