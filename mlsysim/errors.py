@@ -34,11 +34,11 @@ class UnknownNameError(MlsysimError, KeyError):
 
 
 def _closest(name: str, valid: list[str]) -> list[str]:
-    """Up to 3 close names: an exact match ignoring case first, then difflib's ranking on
-    lower-cased names (so ``"h100"`` suggests ``'H100'`` before ``'V100'``)."""
-    folded = sorted({v.lower() for v in valid})
-    ranked = difflib.get_close_matches(name.lower(), folded, n=3, cutoff=0.4)
-    return [v for match in ranked for v in valid if v.lower() == match][:3]
+    """Up to 3 close names (difflib): a name equal to ``name`` ignoring case comes first, so
+    ``"h100"`` suggests ``'H100'`` before ``'V100'``."""
+    same = [v for v in valid if v.lower() == name.lower()]
+    close = difflib.get_close_matches(name, valid, n=3, cutoff=0.4)
+    return (same + [v for v in close if v not in same])[:3]
 
 
 class CatalogError(MlsysimError, ValueError):

@@ -76,3 +76,10 @@ def test_numpy_batch_axis_and_single_names():
 def test_bad_batch_sizes(batches):
     with pytest.raises(ValueError, match="argument 'batch_sizes' must be integers >= 1"):
         Engine.sweep("ResNet50", "H100", batches)
+
+
+def test_precision_names_are_case_insensitive_and_reported_canonically():
+    table = Engine.sweep("ResNet50", ["H100", "V100"], precisions=["FP16", "BF16"])
+    frame = table.to_pandas()
+    assert list(frame["precision"]) == ["fp16", "bf16", "fp16"]
+    assert table.skipped == [("ResNet50", "V100", "bf16")]  # V100 has fp16 and fp32 only

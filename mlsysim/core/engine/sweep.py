@@ -18,6 +18,7 @@ from mlsysim.core.engine.roofline import roofline_step
 from mlsysim.core.formulas.performance import arithmetic_intensity, model_flops_utilization
 from mlsysim.core.formulas.sustainability import energy as energy_formula
 from mlsysim.core.formulas.transformer import weight_bytes
+from mlsysim.core.precision import precision_name
 from mlsysim.errors import UnknownNameError
 
 COLUMNS = (
@@ -140,7 +141,7 @@ def _combinations(models, hardware, precisions, efficiency, skip_unsupported):
         for part in _as_list(hardware):
             hw = hardware_numbers(part)
             eff = efficiency_for(hw.category, efficiency)
-            for precision in _as_list(precisions):
+            for precision in map(precision_name, _as_list(precisions)):
                 try:
                     peak = hw.peak(precision)
                 except UnknownNameError:
