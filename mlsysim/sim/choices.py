@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlsysim.core.units import is_quantity
 from mlsysim.errors import ChoiceError, UnknownNameError
 
 _TYPE_NAMES = {float: "a number", int: "an integer", str: "a string", bool: "true/false"}
@@ -61,7 +62,13 @@ class Choice:
         return list(allowed or ())
 
     def validate(self, value: Any) -> Any:
-        """Return the value (ints widened to float for float choices) or raise naming the choice."""
+        """Return the value (ints widened to float for float choices) or raise naming the choice.
+
+        A numeric choice with a pint ``unit`` also takes a Quantity, converted to that unit
+        (``Q_(7, "Wh")`` -> 7.0 for ``unit="Wh"``, ``Q_(7000, "mWh")`` -> 7.0).
+        """
+        if is_quantity(value) and self.kind in (int, float):
+            value = self._in_unit(value)
         accepts = _ACCEPTS.get(self.kind, self.kind)
         ok_type = isinstance(value, accepts) and not (
             self.kind is not bool and isinstance(value, bool)
@@ -87,6 +94,31 @@ class Choice:
                     f"choice {self.name!r} = {value!r} is out of range; valid: {self.valid_range()}"
                 )
         return value
+
+    def _in_unit(self, value: Any) -> Any:
+        """The magnitude of a Quantity in this choice's unit; ChoiceError naming both units."""
+        from pint import DimensionalityError
+
+        from mlsysim.core.units import ureg
+
+        given = format(value.units, "~P") or "dimensionless"
+        try:
+            unit = ureg.Unit(self.unit or "")
+        except Exception:  # a descriptive unit such as "kgCO2e per device" is not pint's
+            raise ChoiceError(
+                f"choice {self.name!r} takes a plain number in {self.unit} "
+                f"({self.valid_range()}), got {value:~P}"
+            ) from None
+        try:
+            magnitude = value.m_as(unit)
+        except DimensionalityError:
+            raise ChoiceError(
+                f"choice {self.name!r} is in {self.unit or 'no unit (dimensionless)'}; "
+                f"{value:~P} is in {given}, which does not convert to it"
+            ) from None
+        if self.kind is int and float(magnitude).is_integer():
+            return int(magnitude)
+        return magnitude.item() if hasattr(magnitude, "item") else magnitude
 
     def describe(self) -> str:
         """One line for docs and errors: name, type, range, default, help."""

@@ -36,54 +36,59 @@ SUFFIX_UNITS = {
 }
 ALIASES = {"failures_per_year": ("failure_rate", "1/year")}
 
-# Physical sanity rules applied by ``validate``: fields that must be >= 0 or inside [0, 1].
-# Every amount the built-in labs write is here (energy, power, carbon, money, time, counts).
-NON_NEGATIVE = frozenset(
-    {
-        # performance
-        "active_power",
-        "latency",
-        "throughput",
-        "energy_per_inference",
-        "memory_required",
-        "inferences_per_day",
-        "ttft",
-        "tpot",
-        "e2e_latency",
-        "tokens_per_second",
-        "time_to_train",
-        "total_flops",
-        "device_time",
-        # sustainability
-        "duty_cycled_power",
-        "average_power",
-        "radio_energy",
-        "it_energy",
-        "energy",
-        "carbon_intensity",
-        "operational_carbon",
-        "embodied_carbon",
-        "carbon",
-        "water",
-        # economics
-        "unit_cost",
-        "electricity_price",
-        "capex",
-        "opex",
-        "tco",
-        # reliability
-        "mttf",
-        "fleet_size",
-        "failures",
-        "failure_rate",
-        "mtbf",
-        "checkpoint_time",
-        "restart_time",
-        "checkpoint_interval",
-        "time_to_train_with_failures",
-    }
-)
+# The unit each known field is written in (``validate`` checks the dimension; a field in another
+# unit of the same dimension is fine). Every amount the built-in labs write is here.
+FIELD_UNITS = {
+    # performance
+    "active_power": "W",
+    "latency": "ms",
+    "throughput": "1/s",
+    "energy_per_inference": "J",
+    "memory_required": "byte",
+    "inferences_per_day": "1/day",
+    "ttft": "ms",
+    "tpot": "ms",
+    "e2e_latency": "ms",
+    "tokens_per_second": "1/s",
+    "time_to_train": "day",
+    "total_flops": "flop",
+    "device_time": "hour",
+    "mfu": "",
+    # sustainability
+    "duty_cycled_power": "W",
+    "average_power": "W",
+    "duty_cycle": "",
+    "radio_energy": "kWh",
+    "it_energy": "kWh",
+    "pue": "",
+    "energy": "kWh",
+    "carbon_intensity": "gCO2e/kWh",
+    "operational_carbon": "kgCO2e",
+    "embodied_carbon": "kgCO2e",
+    "carbon": "kgCO2e",
+    "water": "L",
+    # economics
+    "unit_cost": "USD",
+    "electricity_price": "USD/kWh",
+    "capex": "USD",
+    "opex": "USD",
+    "tco": "USD",
+    # reliability
+    "mttf": "hour",
+    "fleet_size": "",
+    "failures": "",
+    "failure_rate": "1/year",
+    "mtbf": "hour",
+    "checkpoint_time": "s",
+    "restart_time": "s",
+    "checkpoint_interval": "min",
+    "goodput": "",
+    "time_to_train_with_failures": "day",
+}
 FRACTIONS = ("mfu", "duty_cycle", "goodput")
+# Physical sanity rules applied by ``validate``: amounts that must be >= 0 (energy, power,
+# carbon, money, time, counts), and the FRACTIONS inside [0, 1]; PUE >= 1.
+NON_NEGATIVE = frozenset(FIELD_UNITS) - {*FRACTIONS, "pue"}
 # Totals that must equal their parts (checked when every part is a Quantity; None counts as 0):
 # section, total, parts, and how they combine.
 TOTALS = (
@@ -208,8 +213,9 @@ class ConstraintResult:
     def describe(self) -> str:
         relation = "<=" if self.kind == "max" else ">="
         verdict = "met" if self.met else "NOT met"
+        achieved, limit = field_text("", self.achieved), field_text("", self.limit)
         return (
-            f"{self.name}: {_text(self.achieved)}, limit {relation} {_text(self.limit)}: "
+            f"{self.name}: {achieved}, limit {relation} {limit}: "
             f"{verdict}, {self.margin_fraction:+.0%} margin ({self.source})"
         )
 
@@ -256,7 +262,8 @@ class Ledger:
     def validate(self) -> Ledger:
         """Raise ``InvariantError`` listing every physically impossible field; else return self.
 
-        Energy, carbon, cost, time and failure counts must be finite and >= 0; MFU, duty cycle
+        A known field must be in a unit of its ``FIELD_UNITS`` dimension (energy in kWh, J...);
+        energy, carbon, cost, time and failure counts must be finite and >= 0; MFU, duty cycle
         and goodput in [0, 1]; PUE >= 1; TCO = capex + opex, energy = IT energy x PUE,
         carbon = operational + embodied (``TOTALS``).
         """
@@ -267,10 +274,13 @@ class Ledger:
                     continue
                 where = f"{section.name}.{key}"
                 magnitude = float(value.magnitude)
-                if not math.isfinite(magnitude):
+                wrong_unit = _unit_problem(key, value)
+                if wrong_unit:
+                    problems.append(f"{where} = {value:~P} {wrong_unit}")
+                elif not math.isfinite(magnitude):
                     problems.append(f"{where} is not finite ({value})")
                 elif key in NON_NEGATIVE and magnitude < 0:
-                    problems.append(f"{where} = {_text(value)} is negative")
+                    problems.append(f"{where} = {field_text(key, value)} is negative")
                 elif key in FRACTIONS and not 0.0 <= float(value.m_as("")) <= 1.0:
                     problems.append(f"{where} = {float(value.m_as('')):.4g} is outside [0, 1]")
                 elif key == "pue" and float(value.m_as("")) < 1.0:
@@ -290,6 +300,10 @@ class Ledger:
             total, values = fields.get(total_key), [fields.get(part) for part in parts]
             if not (is_quantity(total) and all(part in fields for part in parts)):
                 continue
+            if any(
+                _unit_problem(k, fields[k]) for k in (total_key, *parts) if is_quantity(fields[k])
+            ):
+                continue  # already reported as a field in the wrong unit
             if how == "product" and all(is_quantity(v) for v in values):
                 expected, relation = values[0] * values[1], " x ".join(parts)
             elif how == "sum" and all(v is None or is_quantity(v) for v in values):
@@ -313,17 +327,17 @@ class Ledger:
             data["constraint"] = self.constraint.to_dict()
         return data
 
-    def rows(self) -> list[tuple[str, str, str]]:
-        """(section, field, text) for every field, in order."""
+    def rows(self, style: str = "text") -> list[tuple[str, str, str]]:
+        """(section, field, text) for every field, in order; each value by ``field_text``."""
         rows = []
         for name, fields in self.to_dict().items():
-            rows += [(name, key, _text(value)) for key, value in fields.items()]
+            rows += [(name, key, field_text(key, value, style)) for key, value in fields.items()]
         return rows
 
     def to_markdown(self) -> str:
         """A Markdown table (section | field | value), then the constraint and notes."""
         lines = [f"**{self.title}**", "", "| Section | Field | Value |", "|---|---|---:|"]
-        lines += [f"| {s} | {f} | {v} |" for s, f, v in self.rows()]
+        lines += [f"| {s} | {f} | {v} |" for s, f, v in self.rows("markdown")]
         if self.constraint is not None:
             lines += ["", f"Primary constraint: {self.constraint.describe()}"]
         lines += [f"- {note}" for note in self.notes]
@@ -333,9 +347,9 @@ class Ledger:
         return self.to_markdown()
 
     def to_latex(self) -> str:
-        """A ``tabular`` (section & field & value) with LaTeX-escaped text."""
+        """A ``tabular`` (section & field & value): numbers in ``$...$`` math, text escaped."""
         lines = [r"\begin{tabular}{llr}", r"\hline", r"Section & Field & Value \\", r"\hline"]
-        lines += [f"{_tex(s)} & {_tex(f)} & {_tex(v)} \\\\" for s, f, v in self.rows()]
+        lines += [f"{_tex(s)} & {_tex(f)} & {v} \\\\" for s, f, v in self.rows("latex")]
         lines += [r"\hline", r"\end{tabular}"]
         return "\n".join(lines)
 
@@ -360,18 +374,32 @@ class Ledger:
         return changes
 
 
-def _text(value: Any) -> str:
-    """Four significant digits and the unit: ``1,037 kgCO2e``, ``2.54 ms``; None -> n/a."""
-    if value is None:
-        return "n/a"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if not is_quantity(value):
-        return str(value)
-    magnitude = float(value.magnitude)
-    unit = _unit_text(value)
-    number = f"{magnitude:,.0f}" if 1e3 <= abs(magnitude) < 1e15 else f"{magnitude:.4g}"
-    return f"{number} {unit}".strip()
+def field_text(key: str, value: Any, style: str = "text") -> str:
+    """One field as every export prints it (``mlsysim.viz.formatting.fmt_field``): ``6.97 mW``,
+    ``2.63 min``, ``200,000/yr``, MFU ``38.4%``. ``latex`` numbers come wrapped in ``$...$``
+    and text escaped, so the cell is ready for a ``tabular``."""
+    from mlsysim.viz.formatting import Formatted, fmt_field
+
+    text = fmt_field(value, style, fraction=key in FRACTIONS)
+    if style != "latex":
+        return str(text)
+    return f"${text}$" if isinstance(text, Formatted) else _tex(str(text))
+
+
+def _unit_problem(key: str, value: Any) -> str | None:
+    """Why ``value`` is not in the unit ``FIELD_UNITS`` gives ``key`` (None if it is fine)."""
+    if key not in FIELD_UNITS:
+        return None
+    from mlsysim.core.units import Q_
+
+    expected = FIELD_UNITS[key]
+    if value.dimensionality == Q_(1, expected).dimensionality:
+        return None
+    if not expected:
+        return f"is in {_unit_text(value)}: expected a plain number (dimensionless)"
+    return (
+        f"is in {_unit_text(value) or 'no unit'}, which does not convert to the expected {expected}"
+    )
 
 
 def _unit_text(value: Any) -> str:
@@ -388,10 +416,14 @@ def _tex(text: str) -> str:
 
 
 def changes_table(changes: Mapping[str, Mapping[str, FieldChange]]) -> str:
-    """A Markdown table of ``Ledger.diff`` output (field | before | after | change)."""
+    """A Markdown table of the fields ``Ledger.diff`` found changed (field | before | after |
+    change); unchanged fields are left out. Values print as in ``Ledger.to_markdown``."""
     lines = ["| Field | Before | After | Change |", "|---|---:|---:|---:|"]
     for section, fields in changes.items():
         for key, c in fields.items():
+            if float(c.absolute.magnitude) == 0:
+                continue
             rel = "n/a" if c.relative is None else f"{c.relative:+.1%}"
-            lines.append(f"| {section}.{key} | {_text(c.before)} | {_text(c.after)} | {rel} |")
+            before, after = (field_text(key, v, "markdown") for v in (c.before, c.after))
+            lines.append(f"| {section}.{key} | {before} | {after} | {rel} |")
     return "\n".join(lines)

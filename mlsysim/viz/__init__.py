@@ -3,7 +3,7 @@
 Names resolve lazily (importing ``mlsysim.viz`` imports neither pint nor matplotlib)::
 
     fmt, fmt_percent, fmt_multiple, fmt_range, fmt_sci, fmt_eng, fmt_count, fmt_currency,
-    fmt_time, fmt_bytes, fmt_flops, Formatted          (mlsysim.viz.formatting)
+    fmt_time, fmt_bytes, fmt_flops, fmt_field, Formatted (mlsysim.viz.formatting)
     check                                               (mlsysim.viz.guards)
     plot_roofline, plot_ledger, plot_sweep              (mlsysim.viz.plots)
 """
@@ -24,6 +24,7 @@ _FORMATTING = (
     "fmt_time",
     "fmt_bytes",
     "fmt_flops",
+    "fmt_field",
     "Formatted",
 )
 _EXPORTS = {name: "mlsysim.viz.formatting" for name in _FORMATTING}

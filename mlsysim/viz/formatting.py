@@ -9,6 +9,7 @@ stated ``sig``) live in ``mlsysim.viz.rounding``; unit text in ``mlsysim.viz.uni
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -413,3 +414,117 @@ def _dimensionless(value: Any, what: str) -> float:
             )
         return _real(value.m_as(""), what)
     return _real(value, what)
+
+
+# ------------------------------------------------------------------------- table fields
+
+# Units a field is re-prefixed within, smallest first: 0.00697 W -> 6.97 mW, 610,366 kWh ->
+# 610 MWh. Keyed by (dimensionality name, whether the stored unit is an hour-based energy).
+_LADDERS = {
+    "power": ("nW", "µW", "mW", "W", "kW", "MW", "GW"),
+    "watt_hour": ("mWh", "Wh", "kWh", "MWh", "GWh", "TWh"),
+    "joule": ("nJ", "µJ", "mJ", "J", "kJ", "MJ", "GJ"),
+    "carbon": ("gCO2e", "kgCO2e", "tCO2e"),
+}
+_RATE_WORDS = {"year": "yr", "day": "day", "hour": "h", "minute": "min", "second": "s"}
+
+
+def fmt_field(
+    value: Any, style: str = "text", *, fraction: bool = False, sig: int = 3
+) -> Formatted | str:
+    """One value of a table (a Ledger export, a scorecard cell), readable at a glance.
+
+    Durations in human units (``fmt_time``: ``2.63 min``); power, energy and carbon re-prefixed
+    (``6.97 mW``, ``610 MWh``, ``14.0 t CO₂e``); money with ``fmt_currency``; FLOPs and bytes
+    with their prefixes; per-time rates as ``200,000/yr``; ``fraction=True`` dimensionless
+    values as percent (MFU ``38.4%``); other numbers positional up to 1e15 (``10,000,000``).
+    Text passes through, booleans read yes/no, None ``n/a``; a non-finite number prints as
+    ``nan``/``inf``. Numbers return a ``Formatted`` (latex style: math content for ``$...$``).
+    """
+    _check_style(style)
+    if value is None:
+        return "n/a"
+    if type(value).__name__ in ("bool", "bool_"):  # Python and numpy booleans
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value
+    magnitude = value.magnitude if _is_quantity(value) else value
+    try:
+        if not math.isfinite(float(magnitude)):
+            return str(float(magnitude))
+    except (TypeError, ValueError):
+        return str(value)
+    if not _is_quantity(value):
+        return _plain_number(value, style, fraction, sig)
+    return _field_quantity(value, style, fraction, sig)
+
+
+def _plain_number(value: Any, style: str, fraction: bool, sig: int) -> Formatted:
+    if fraction:
+        return fmt_percent(value, sig, style)
+    number = _real(value)
+    if number.is_integer() and abs(number) < 1e15:
+        digits = Digits(str(int(number)), 0, number)
+        return Formatted(_compose(digits, ""), style, number, None)
+    notation = "positional" if 1e-3 <= abs(number) < 1e15 else "auto"
+    return fmt(number, None, sig, style, notation=notation)
+
+
+def _field_quantity(value: Any, style: str, fraction: bool, sig: int) -> Formatted:
+    dimensionality = value.dimensionality
+    if value.dimensionless:
+        return _plain_number(_dimensionless(value, "value"), style, fraction, sig)
+    ladder = _ladder_of(value)
+    if ladder is not None:
+        return _reprefixed(value, ladder, sig, style)
+    if dimensionality == {"[time]": 1}:
+        return fmt_time(value, sig, style)
+    if dimensionality == {"[time]": -1} and _rate_word(value) is not None:
+        return _rate(value, sig, style)
+    if dimensionality == {"[currency]": 1}:
+        return fmt_currency(value, sig, style)
+    if dimensionality in ({"[compute]": 1}, {"[compute]": 1, "[time]": -1}):
+        return fmt_flops(value, sig, style)
+    if dimensionality in ({"[information]": 1}, {"[information]": 1, "[time]": -1}):
+        return fmt_bytes(value, sig, style)
+    return fmt(value, None, sig, style)
+
+
+def _ladder_of(value: Any) -> tuple[str, ...] | None:
+    ureg = registry()
+    if value.dimensionality == ureg.watt.dimensionality:
+        return _LADDERS["power"]
+    if value.dimensionality == ureg.joule.dimensionality:
+        hourly = "hour" in format(value.units, "D")
+        return _LADDERS["watt_hour" if hourly else "joule"]
+    if value.dimensionality == ureg.gCO2e.dimensionality:
+        return _LADDERS["carbon"]
+    return None
+
+
+def _reprefixed(value: Any, ladder: tuple[str, ...], sig: int, style: str) -> Formatted:
+    """``value`` in the largest unit of ``ladder`` that keeps it >= 1 (the smallest below)."""
+    chosen = ladder[0]
+    for unit in ladder:
+        digits = round_digits(value.m_as(unit), sig, None, "positional")
+        if abs(digits.value) >= 1:
+            chosen = unit
+    number = _real(value.m_as(chosen))
+    notation = "positional" if 1e-3 <= abs(number) < 1e6 or number == 0 else "sci"
+    return fmt(number, chosen, sig, style, notation=notation)
+
+
+def _rate_word(value: Any) -> str | None:
+    name = format(value.units, "D")
+    if not name.startswith("1 / "):
+        return None
+    return _RATE_WORDS.get(name[4:])
+
+
+def _rate(value: Any, sig: int, style: str) -> Formatted:
+    """A per-time rate in its own time unit: ``200,000/yr``, ``5,000/day``."""
+    number = _real(value.magnitude)
+    notation = "positional" if 1e-3 <= abs(number) < 1e15 else "auto"
+    digits = round_digits(number, sig, None, notation)
+    word = "/" + _rate_word(value)
+    return Formatted(_compose(digits, word, tight=True), style, number, unit_name(value.units))

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import math
 import numbers
+import textwrap
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mlsysim.errors import FormatError, UnknownNameError
-from mlsysim.viz.formatting import fmt
+from mlsysim.viz.formatting import fmt, fmt_field
 from mlsysim.viz.style import house_style, new_figure
 from mlsysim.viz.unit_text import display_unit, parse_unit
 
@@ -173,8 +174,9 @@ def _workload_point(label, item, hw, precision, eff, batch_size, peak_eff, bandw
 
 def plot_ledger(ledger: Any, title: str | None = None) -> Any:
     """A scorecard table of a ``Ledger`` (anything with ``to_dict()`` -> section -> field ->
-    value, or such a Mapping). Quantities and numbers print with ``fmt`` (3 significant
-    digits, readable units); booleans as yes/no; None as an em dash."""
+    value, or such a Mapping). Each value prints exactly as ``Ledger.to_markdown`` prints it
+    (``ledger_cell``: ``fmt_field``); long text wraps inside its cell, and the figure is as
+    tall as its rows."""
     data = ledger.to_dict() if hasattr(ledger, "to_dict") else ledger
     if not isinstance(data, Mapping):
         raise TypeError(
@@ -184,23 +186,33 @@ def plot_ledger(ledger: Any, title: str | None = None) -> Any:
     for section, fields in data.items():
         items = fields.items() if isinstance(fields, Mapping) else [("", fields)]
         for index, (name, value) in enumerate(items):
-            rows.append([str(section) if index == 0 else "", str(name), ledger_cell(value)])
+            cell = textwrap.fill(ledger_cell(value, str(name)), _WRAP) or " "
+            rows.append([str(section) if index == 0 else "", str(name), cell])
+    rows = rows or [["", "", ""]]
+    heights = [max(text.count("\n") + 1 for text in row) for row in rows]
+    widths = [
+        max(len(line) for row in rows for line in row[c].splitlines() or [""]) for c in (0, 1, 2)
+    ]
+    widths = [max(w, len(label)) + 2 for w, label in zip(widths, _HEADER, strict=True)]
     with house_style():
         figure, axes = new_figure()
-        figure.set_size_inches(6.4, 0.8 + 0.3 * max(len(rows), 1))
+        figure.set_size_inches(0.08 * sum(widths), 0.5 + _LINE_INCHES * (1 + sum(heights)))
         axes.axis("off")
         table = axes.table(
-            cellText=rows or [["", "", ""]],
-            colLabels=["Section", "Metric", "Value"],
+            cellText=rows,
+            colLabels=list(_HEADER),
+            colWidths=[w / sum(widths) for w in widths],
             cellLoc="left",
             colLoc="left",
-            loc="upper center",
+            bbox=(0.0, 0.0, 1.0, 1.0),  # the table fills the axes: no blank band below it
         )
         table.set_gid("scorecard")
         table.auto_set_font_size(False)
         table.set_fontsize(9)
+        lines = 1 + sum(heights)
         for (row, _col), cell in table.get_celld().items():
             cell.set_edgecolor("0.85")
+            cell.set_height((1 if row == 0 else heights[row - 1]) / lines)
             if row == 0:
                 cell.get_text().set_fontweight("bold")
         own_title = getattr(ledger, "title", None)
@@ -208,21 +220,18 @@ def plot_ledger(ledger: Any, title: str | None = None) -> Any:
     return figure
 
 
-def ledger_cell(value: Any) -> str:
-    """One scorecard cell: ``fmt`` for numbers and Quantities, yes/no, an em dash for None."""
-    if value is None:
-        return "—"
-    if type(value).__name__ in ("bool", "bool_"):  # Python and numpy booleans
-        return "yes" if value else "no"
-    if isinstance(value, str):
-        return value
-    if _is_quantity(value) or isinstance(value, numbers.Real):
-        try:
-            return str(fmt(value))
-        except FormatError:
-            magnitude = value.magnitude if _is_quantity(value) else value
-            return "NaN" if math.isnan(float(magnitude)) else str(magnitude)
-    return str(value)
+_HEADER = ("Section", "Metric", "Value")
+_WRAP = 40  # characters per line of a long text cell
+_LINE_INCHES = 0.24  # height of one text line of a scorecard row at font size 9
+
+
+def ledger_cell(value: Any, name: str = "") -> str:
+    """One scorecard cell, as ``Ledger`` exports print it: ``fmt_field`` (``6.97 mW``,
+    ``2.63 min``, ``200,000/yr``; the ledger's fraction fields such as ``mfu`` as percent),
+    yes/no, ``n/a`` for None, ``nan`` for a non-finite number."""
+    from mlsysim.sim.ledger import FRACTIONS
+
+    return str(fmt_field(value, fraction=name in FRACTIONS))
 
 
 # ------------------------------------------------------------------------------------- sweep
@@ -252,8 +261,8 @@ def plot_sweep(
     for column in (x, y) + ((hue,) if hue else ()):
         if column not in columns:
             raise UnknownNameError("column", column, columns)
-    xs, x_label = _column(records, x, x_unit)
-    ys, y_label = _column(records, y, y_unit)
+    xs, x_label, x_name = _column(records, x, x_unit)
+    ys, y_label, y_name = _column(records, y, y_unit)
     groups: dict[Any, list[int]] = {}
     for index, record in enumerate(records):
         groups.setdefault(record[hue] if hue else None, []).append(index)
@@ -276,7 +285,7 @@ def plot_sweep(
         axes.set_ylabel(y_label)
         if hue:
             axes.legend(title=_pretty(hue), fontsize=8)
-        axes.set_title(title or f"{_pretty(y)} vs {_pretty(x)}")
+        axes.set_title(title or f"{y_name} vs {x_name}")
     return figure
 
 
@@ -296,8 +305,8 @@ def table_records(table: Any) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def _column(records: list[dict[str, Any]], name: str, unit: str | None) -> tuple[list, str]:
-    """(float values, axis label with unit) of one column."""
+def _column(records: list[dict[str, Any]], name: str, unit: str | None) -> tuple[list, str, str]:
+    """(float values, axis label with unit, readable name without the unit suffix)."""
     from mlsysim.core.units import Q_, get_registry
 
     values = [record[name] for record in records]
@@ -305,7 +314,7 @@ def _column(records: list[dict[str, Any]], name: str, unit: str | None) -> tuple
     if values and _is_quantity(values[0]):
         target = values[0].units if unit is None else parse_unit(unit)
         numbers_ = [_in(v, target, name) for v in values]
-        return numbers_, _label(base, display_unit(target))
+        return numbers_, _label(base, display_unit(target)), base
     for suffix, suffix_unit in _SUFFIX_UNITS:
         if name.endswith(suffix):
             base, si_unit = _pretty(name[: -len(suffix)]), suffix_unit
@@ -320,7 +329,7 @@ def _column(records: list[dict[str, Any]], name: str, unit: str | None) -> tuple
         converted = _in(Q_(_array(numbers_), si_unit), parse_unit(unit), name)
         numbers_, si_unit = [float(v) for v in converted], unit
     shown = display_unit(get_registry().Unit(si_unit)) if si_unit else ""
-    return numbers_, _label(base, shown)
+    return numbers_, _label(base, shown), base
 
 
 def _in(value: Any, unit: Any, column: str) -> Any:

@@ -55,11 +55,17 @@ def house_style() -> Iterator[None]:
 
 
 def new_figure(**subplot_kw: Any) -> tuple[Any, Any]:
-    """A (Figure, Axes) pair on an Agg canvas, outside pyplot (no global figure registry)."""
+    """A (Figure, Axes) pair on an Agg canvas, outside pyplot (no global figure registry).
+
+    The constrained layout engine keeps titles and axis labels inside the canvas, so a plain
+    ``figure.savefig(path)`` (no ``bbox_inches``) at any dpi shows them whole.
+    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=HOUSE_RC["figure.figsize"], dpi=HOUSE_RC["figure.dpi"])
+    figure = Figure(
+        figsize=HOUSE_RC["figure.figsize"], dpi=HOUSE_RC["figure.dpi"], layout="constrained"
+    )
     FigureCanvasAgg(figure)
     axes = figure.add_subplot(**subplot_kw)
     return figure, axes

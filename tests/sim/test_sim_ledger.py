@@ -26,6 +26,13 @@ def small_ledger() -> Ledger:
     return ledger
 
 
+def validation_error(ledger: Ledger) -> str:
+    """The InvariantError message ``ledger.validate()`` raises."""
+    with pytest.raises(InvariantError) as caught:
+        ledger.validate()
+    return str(caught.value)
+
+
 def test_suffix_fields_are_floats_derived_from_the_quantities():
     ledger = small_ledger()
     assert ledger.sustainability.carbon == Q_(2, "tCO2e")
@@ -57,10 +64,8 @@ def test_validate_rejects_a_deliberately_bad_ledger_naming_every_field():
     ledger.performance["mfu"] = Q_(1.3, "")
     ledger.economics["tco"] = Q_(150, "USD")
     ledger.sustainability["pue"] = Q_(0.8, "")
-    with pytest.raises(InvariantError) as caught:
-        ledger.validate()
-    assert str(caught.value) == (
-        "toy: performance.mfu = 1.3 is outside [0, 1]; sustainability.energy = -1 kWh is "
+    assert validation_error(ledger) == (
+        "toy: performance.mfu = 1.3 is outside [0, 1]; sustainability.energy = -1.00 kWh is "
         "negative; sustainability.pue = 0.8 is below 1; economics.tco = 150 USD != capex + "
         "opex = 120 USD"
     )
@@ -85,14 +90,15 @@ def test_to_dict_markdown_and_latex():
         "",
         "| Section | Field | Value |",
         "|---|---|---:|",
-        "| performance | latency | 2.5 ms |",
-        "| performance | mfu | 0.4 |",
+        "| performance | latency | 2.50 ms |",
+        "| performance | mfu | 40.0% |",
     ]
     assert ledger._repr_markdown_() == ledger.to_markdown()
     latex = ledger.to_latex()
     assert latex.startswith("\\begin{tabular}{llr}\n\\hline\nSection & Field & Value \\\\")
-    assert "sustainability & carbon & 2 tCO2e \\\\" in latex
-    assert "economics & capex & 100 USD \\\\" in latex
+    assert "sustainability & carbon & $2.00\\,\\mathrm{t\\,CO_{2}e}$ \\\\" in latex
+    assert "economics & capex & ${\\$}100$ \\\\" in latex
+    assert "performance & mfu & $40.0\\%$ \\\\" in latex
     assert latex.endswith("\\end{tabular}")
     assert "performance & bottleneck & compute \\\\" in latex
 
@@ -118,7 +124,12 @@ def test_diff_reports_absolute_and_relative_change():
     zero.economics["capex"] = Q_(0, "USD")
     assert zero.diff(after)["economics"]["capex"].relative is None
     table = changes_table(changes)
-    assert "| sustainability.carbon | 2 tCO2e | 3,000 kgCO2e | +50.0% |" in table
+    assert table.splitlines() == [
+        "| Field | Before | After | Change |",
+        "|---|---:|---:|---:|",
+        "| sustainability.carbon | 2.00 t CO₂e | 3.00 t CO₂e | +50.0% |",
+        "| economics.capex | \\$100 | \\$0 | -100.0% |",
+    ]  # unchanged fields (latency, mfu, energy, opex, ...) are left out
 
 
 def test_resource_simulation_fills_every_section_and_the_constraint():
@@ -219,7 +230,7 @@ def test_validate_checks_the_totals_against_their_parts():
     with pytest.raises(InvariantError) as caught:
         broken.validate()
     assert str(caught.value) == (
-        "toy: reliability.checkpoint_interval = -3 min is negative; sustainability.energy = "
+        "toy: reliability.checkpoint_interval = -3.00 min is negative; sustainability.energy = "
         "1500 Wh != it_energy x pue = 1200 Wh; sustainability.carbon = 2 tCO2e != "
         "operational_carbon + embodied_carbon = 1.5 tCO2e"
     )
@@ -233,3 +244,60 @@ def test_a_suffix_view_of_a_text_field_names_the_field():
         "ledger field performance.bottleneck is 'compute' (str), not a Quantity: it has no "
         "value in s"
     )
+
+
+def test_validate_names_a_field_written_in_the_wrong_unit():
+    ledger = small_ledger()
+    ledger.sustainability["energy"] = Q_(5, "W")  # a power, not an energy
+    ledger.performance["mfu"] = Q_(40, "ms")
+    assert validation_error(ledger) == (
+        "toy: performance.mfu = 40 ms is in ms: expected a plain number (dimensionless); "
+        "sustainability.energy = 5 W is in W, which does not convert to the expected kWh"
+    )
+    ledger.sustainability["energy"] = Q_(5.4e6, "J")  # another energy unit is fine
+    ledger.performance["mfu"] = Q_(0.4, "")
+    assert ledger.validate().sustainability.energy_kwh == pytest.approx(1.5)
+
+
+def test_every_field_the_labs_write_has_a_declared_unit():
+    from mlsysim.core.units import is_quantity
+    from mlsysim.sim.ledger import FIELD_UNITS
+
+    for app, persona in [
+        ("GPT4", "CloudTitan"),
+        ("Chatbot", "CloudTitan"),
+        ("Doorbell", "TinyPioneer"),
+    ]:
+        ledger = ResourceSimulation(app, persona).evaluate({})
+        for section in ledger.sections().values():
+            for key, value in section.items():
+                if is_quantity(value):
+                    assert key in FIELD_UNITS, f"{section.name}.{key}"
+
+
+def test_exports_read_in_human_units():
+    """The doorbell ledger (hand calculation in docs/labs.md) as to_markdown prints it."""
+    ledger = ResourceSimulation("Doorbell", "TinyPioneer").evaluate(
+        {"region": "Quebec", "duration_days": 365}
+    )
+    lines = ledger.to_markdown().splitlines()
+    for row in [
+        "| performance | mfu | 38.4% |",
+        "| performance | inferences_per_day | 5000/day |",
+        "| sustainability | duty_cycled_power | 197 µW |",  # 172.1 µW + 24.7 µW
+        "| sustainability | average_power | 6.97 mW |",  # + 500 x 1 s x 1.17 W / 86,400 s
+        "| sustainability | energy | 610 MWh |",  # 610,366 kWh
+        "| sustainability | carbon | 14.0 t CO₂e |",  # 610,366 kWh x 23 g/kWh
+        "| economics | capex | \\$25.0 M |",  # 1e7 x 2.50 USD
+        "| reliability | mttf | 50.0 years |",  # 438,000 h
+        "| reliability | failure_rate | 200,000/yr |",  # 1e7 / 438,000 h x 8,766 h/yr
+        "| reliability | mtbf | 2.63 min |",  # 438,000 h / 1e7 = 0.0438 h
+    ]:
+        assert row in lines
+    gpt4 = ResourceSimulation("GPT4", "CloudTitan").evaluate({})
+    assert "performance & total\\_flops & $3.80 \\times 10^{25}\\,\\mathrm{FLOP}$ \\\\" in (
+        gpt4.to_latex()
+    )
+    # the underlying Quantities are untouched
+    assert ledger.reliability.mtbf_hours == pytest.approx(0.0438)
+    assert ledger.sustainability.average_power == ledger.sustainability["average_power"]

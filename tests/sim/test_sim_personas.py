@@ -79,7 +79,7 @@ def test_a_subclass_declares_choices_once_and_gets_validation_for_free():
     assert not ledger.constraint.met  # 2 W against the Doorbell's 1.5 W budget
     assert ledger.constraint.margin_fraction == pytest.approx(-1 / 3)
     assert ledger.constraint.describe() == (
-        "power budget: 2 W, limit <= 1.5 W: NOT met, -33% margin (scenario.power_budget)"
+        "power budget: 2.00 W, limit <= 1.50 W: NOT met, -33% margin (scenario.power_budget)"
     )
     assert sim.evaluate({"watts": 1.2}).constraint.met
 
@@ -130,3 +130,22 @@ def test_numpy_numbers_are_accepted_and_ints_widen_for_float_choices():
     assert ledger.choices["fleet_size"] == 1000 and type(ledger.choices["fleet_size"]) is int
     assert type(ledger.choices["duration_days"]) is float
     assert ledger.reliability.fleet_size.m_as("") == 1000
+
+
+def test_a_numeric_choice_takes_a_quantity_in_a_convertible_unit():
+    battery = Choice("battery_wh", float, default=7.4, unit="Wh", low=0.0, low_open=True)
+    assert battery.validate(Q_(7, "Wh")) == 7.0
+    assert battery.validate(Q_(7000, "mWh")) == pytest.approx(7.0)
+    assert battery.validate(Q_(25.2e3, "J")) == pytest.approx(7.0)  # 25,200 J / 3,600 J/Wh
+    with pytest.raises(ChoiceError) as caught:
+        battery.validate(Q_(7, "W"))
+    assert str(caught.value) == (
+        "choice 'battery_wh' is in Wh; 7 W is in W, which does not convert to it"
+    )
+    with pytest.raises(ChoiceError, match=r"^choice 'battery_wh' = -1.0 is out of range"):
+        battery.validate(Q_(-1, "Wh"))
+    sim = Minimal("Doorbell", "TinyPioneer")
+    assert sim.evaluate({"watts": Q_(1200, "mW")}).performance.active_power_w == 1.2
+    from mlsysim.sim.choices import DURATION
+
+    assert DURATION.validate(Q_(2, "week")) == 14.0  # docs/labs.md

@@ -120,11 +120,11 @@ def test_ledger_scorecard_lists_every_field_formatted():
         ["Section", "Metric", "Value"],
         ["performance", "latency", "4.20 ms"],
         ["", "throughput", "1230 samples/s"],
-        ["sustainability", "energy", "0.0312 J"],
+        ["sustainability", "energy", "31.2 mJ"],
         ["", "carbon", "1.50 kg CO₂e"],
         ["fit", "fits", "yes"],
         ["", "note", "weights in HBM"],
-        ["", "budget", "—"],
+        ["", "budget", "n/a"],
     ]
     assert figure.axes[0].get_title() == "Scorecard"
 
@@ -144,7 +144,10 @@ def test_scorecard_of_a_real_ledger_uses_its_title_and_constraint_rows():
 
 
 def test_ledger_cells_and_bad_ledgers():
-    assert ledger_cell(float("nan")) == "NaN"
+    assert ledger_cell(float("nan")) == "nan"
+    assert ledger_cell(Q_(float("inf"), "W")) == "inf"
+    assert ledger_cell(Q_(0.3843, ""), "mfu") == "38.4%"  # a ledger fraction field
+    assert ledger_cell(Q_(0.3843, ""), "ratio") == "0.384"
     assert ledger_cell(np.bool_(False)) == "no"
     assert ledger_cell(7) == "7"
     with pytest.raises(TypeError, match="to_dict"):
@@ -169,6 +172,7 @@ def test_sweep_draws_one_sorted_series_per_hue_with_units():
     assert list(lines["series:B"].get_ydata()) == pytest.approx([2.0, 10.0])
     axes = figure.axes[0]
     assert (axes.get_xlabel(), axes.get_ylabel()) == ("Batch size", "Latency [ms]")
+    assert axes.get_title() == "Latency vs Batch size"  # the unit suffix _s is not a word
     assert axes.get_xscale() == "log" and axes.get_yscale() == "linear"
     assert [t.get_text() for t in axes.get_legend().get_texts()] == ["A", "B"]
 
@@ -179,6 +183,7 @@ def test_sweep_reads_quantities_dataframes_and_engine_tables():
     (line,) = figure.axes[0].get_lines()
     assert list(line.get_ydata()) == pytest.approx([1500, 3000, 4500])
     assert figure.axes[0].get_ylabel() == "Bw [GB/s]"
+    assert figure.axes[0].get_title() == "Bw vs N"
     pandas = pytest.importorskip("pandas")
     frame = pandas.DataFrame(SWEEP)
     assert table_records(frame) == SWEEP
@@ -189,6 +194,7 @@ def test_sweep_reads_quantities_dataframes_and_engine_tables():
     (line,) = figure.axes[0].get_lines()
     assert list(line.get_ydata()) == pytest.approx([r["throughput_per_s"] for r in table])
     assert figure.axes[0].get_ylabel() == "Throughput [1/s]"
+    assert figure.axes[0].get_title() == "Throughput vs Batch size"
 
 
 def test_sweep_bad_columns_are_named():
@@ -220,3 +226,49 @@ def test_figures_are_deterministic(tmp_path):
     pdf_b = save_figure(plot_sweep(SWEEP, "batch_size", "latency_s", "model"), tmp_path / "b.pdf")
     assert pdf_a.read_bytes() == pdf_b.read_bytes()
     assert b"CreationDate" not in pdf_a.read_bytes()
+
+
+@pytest.mark.parametrize("dpi", [80, 100])
+def test_a_plain_savefig_keeps_the_axis_labels_and_title_inside_the_canvas(dpi, tmp_path):
+    """No bbox_inches needed: the figures carry the constrained layout engine."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    figure = plot_roofline("H100", ["ResNet50"])
+    assert isinstance(figure.get_layout_engine(), ConstrainedLayoutEngine)
+    figure.savefig(tmp_path / "roofline.png", dpi=dpi)  # lays out at this dpi
+    renderer = figure.canvas.get_renderer()
+    canvas = figure.bbox  # in pixels at the saved dpi
+    axes = figure.axes[0]
+    for text in (axes.xaxis.label, axes.yaxis.label, axes.title):
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.y0 >= 0, text.get_text()
+        assert box.x1 <= canvas.x1 and box.y1 <= canvas.y1, text.get_text()
+
+
+def test_scorecard_prints_like_the_ledger_and_fills_the_figure():
+    from mlsysim.sim import ResourceSimulation
+
+    ledger = ResourceSimulation("Doorbell", "TinyPioneer").evaluate({"region": "Quebec"})
+    figure = plot_ledger(ledger)
+    table = figure.axes[0].tables[0]
+    cells = table.get_celld()
+    rows = ledger.rows()
+    shown = [cells[r, 2].get_text().get_text() for r in range(1, len(rows) + 1)]
+    # one formatting path: every cell is the ledger's own text (long text wrapped at 40)
+    assert [s.replace("\n", " ") for s in shown] == [text for _, _, text in rows]
+    by_field = {field: text for (_, field, _), text in zip(rows, shown, strict=True)}
+    assert by_field["average_power"] == "6.97 mW"  # 196.8 µW + 500 x 1 s x 1.17 W / 86,400 s
+    assert by_field["mtbf"] == "2.63 min"  # 438,000 h / 1e7 = 0.0438 h
+    assert by_field["failure_rate"] == "200,000/yr"  # 1e7 / 438,000 h in 1/yr, 3 digits
+    assert by_field["capex"] == "$25.0 M"  # 1e7 x 2.50 USD
+    assert by_field["mtbf_meaning"] == (
+        "fleet: mean time between two failures\nanywhere in the fleet (MTTF / N)"
+    )
+    meaning = 1 + [field for _, field, _ in rows].index("mtbf_meaning")
+    assert cells[meaning, 2].get_height() == pytest.approx(2 * cells[1, 2].get_height())
+    renderer = figure.canvas.get_renderer()
+    figure.canvas.draw()
+    table_box, axes_box = table.get_window_extent(renderer), figure.axes[0].get_window_extent()
+    assert table_box.y0 == pytest.approx(axes_box.y0, abs=1)  # no blank band under the table
+    assert table_box.y1 == pytest.approx(axes_box.y1, abs=1)
+    assert axes_box.y0 < 0.05 * figure.bbox.height
