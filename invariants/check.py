@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,7 @@ class _BookCheck:
     async def run(self, json_path: Path | None, junit_path: Path | None) -> Any:
         from invariants.report import BookReport
 
+        started = time.perf_counter()
         reports: dict[Path, Any] = {}
         pending: list[Chapter] = []
         self.texts = {path: _read_text(path) for path in self.book.chapters}
@@ -128,6 +130,7 @@ class _BookCheck:
             book=self.book.root,
             chapters=[reports[p] for p in self.book.chapters],
             strict=self.strict,
+            wall_s=time.perf_counter() - started,
         )
         self._write(report, json_path, junit_path)
         return report

@@ -213,7 +213,7 @@ def _compare_entry(
     new = entry.data
     found = {"key": entry.key, "kind": entry.kind, "new": new["text"], "line": entry.line}
     if old is None:
-        hint = "fails under --strict" if strict else "run with --update to record it"
+        hint = f"{_strict_hint(strict)}; record it with --update"
         return GoldenFinding(status="new", message=f"new since the snapshot ({hint})", **found)
     found["old"] = old["text"]
     if entry.kind == INLINE:
@@ -254,6 +254,12 @@ def _compare_golden(
     )
 
 
+def _strict_hint(strict: bool) -> str:
+    """Whether a new/missing value fails this run: true under ``--strict`` (the CLI default)
+    and ``--no-strict`` alike."""
+    return "fails: strict mode" if strict else "reported only: strict mode is off"
+
+
 def _missing(
     stored: dict[str, Any], entries: list[_Entry], run: ChapterRun, strict: bool
 ) -> list[GoldenFinding]:
@@ -261,7 +267,7 @@ def _missing(
     if _has_errors(run):
         return []
     produced = {(e.kind, e.key) for e in entries}
-    hint = " (fails under --strict)" if strict else ""
+    hint = f" ({_strict_hint(strict)}; drop it with --update)"
     return [
         GoldenFinding(
             key=key,

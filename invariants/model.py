@@ -77,13 +77,17 @@ ErrorKind = Literal["exception", "timeout", "kernel_died", "no_kernel", "reader"
 
 @dataclass(frozen=True)
 class ExecutionError:
-    """Something that stopped a chapter or a cell from running as written (exit code 2)."""
+    """Something that stopped a chapter or a cell from running as written (exit code 2).
+    ``follows``: on a ``NameError`` for a name that occurs in a cell which failed earlier (so
+    it was likely never bound: a follow-on, not a root cause), the ``.qmd`` line of the failure
+    it follows from."""
 
     kind: ErrorKind
     message: str
     line: int | None = None
     cell: str | None = None
     traceback: str = ""
+    follows: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """A :class:`~invariants.report.BookReport` for people and CI: the console summary and JUnit XML.
 
 Console: a compact table (fits 80 columns) of each chapter's status, cells, what held and what
-broke, and its run time (``cached`` for a chapter taken from the cache; the footer adds up only
-the chapters that ran), then the first failures in full and a verdict. JUnit: one ``testcase``
+broke, and its run time (``cached`` for a chapter taken from the cache; the footer gives the
+check's wall time: chapters run concurrently), then the first failures in full (each failing
+chapter's first one before the rest, follow-on errors last) and a verdict. JUnit: one ``testcase``
 per chapter (``time`` 0 for a cached one) whose ``failure``/``error`` text lists each problem as
 ``chapter:line: ...``.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from invariants.model import GoldenFinding
-from invariants.report import BookReport, ChapterReport
+from invariants.report import FOLLOW_ON_RANK, BookReport, ChapterReport
 from invariants.report_schema import SUMMARY_KEYS
 
 _XML_INVALID = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -90,7 +91,6 @@ def render_console(report: BookReport, console: Any, max_failures: int) -> None:
     from rich.text import Text
 
     total = _tally(report.chapters)
-    seconds = sum(_seconds(c) for c in report.chapters)
     table = Table(
         title=f"mlsysim check: {report.book}", title_justify="left", box=box.SIMPLE_HEAD,
         show_footer=True, pad_edge=False,
@@ -102,7 +102,7 @@ def render_console(report: BookReport, console: Any, max_failures: int) -> None:
     table.add_column("Chapter", footer=chapters, no_wrap=True)
     table.add_column("Cells", footer=str(total["cells"]), justify="right")
     table.add_column("Findings", footer=_findings_text(total))
-    table.add_column("Time", footer=f"{seconds:.1f} s", justify="right", no_wrap=True)
+    table.add_column("Time", footer=_total_time(report), justify="right", no_wrap=True)
     for chapter in report.chapters:
         counts = _tally([chapter])
         table.add_row(
@@ -117,13 +117,26 @@ def render_console(report: BookReport, console: Any, max_failures: int) -> None:
     failures = report.failures()
     if failures and max_failures > 0:
         shown = failures[:max_failures]
-        console.print(Text(f"First failures ({len(shown)} of {len(failures)}):", style="bold"))
+        follow_on = _count(sum(f.rank == FOLLOW_ON_RANK for f in failures), "follow-on error",
+                           "follow-on errors")  # fmt: skip
+        later = f"; {follow_on} last" if follow_on else ""
+        heading = f"First failures ({len(shown)} of {len(failures)}{later}):"
+        console.print(Text(heading, style="bold"))
         for failure in shown:  # soft wrap: a long line stays one line (copyable locations)
             console.print(Text(failure.render()), soft_wrap=True)
         if len(failures) > len(shown):
             console.print(Text(f"... and {len(failures) - len(shown)} more in the JSON report."))
     verdict = Text(_verdict(report, total), style=_STATUS_STYLE[_verdict_status(report.exit_code)])
     console.print(verdict)
+
+
+def _total_time(report: BookReport) -> str:
+    """The footer's time: the check's wall time (less than the rows' sum: chapters run
+    concurrently), or the sum of the chapters that ran when the wall time is unknown."""
+    seconds = report.wall_s
+    if seconds is None:
+        seconds = sum(_seconds(c) for c in report.chapters)
+    return f"{seconds:.1f} s"
 
 
 def _tally(chapters: list[ChapterReport]) -> dict[str, int]:

@@ -19,6 +19,7 @@ from invariants.model import ChapterRun, CheckOutcome, ExecutionError, GoldenFin
 from invariants.report_schema import REPORT_SCHEMA_ID, REPORT_VERSION, SUMMARY_KEYS
 
 STRICT_STATUSES = ("new", "missing")
+FOLLOW_ON_RANK = 3  # a NameError after an earlier failed cell: shown after every root cause
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,14 @@ class ChapterReport:
 
 @dataclass
 class BookReport:
-    """All chapters of one check of a book; ``strict`` makes new/missing values fail."""
+    """All chapters of one check of a book; ``strict`` makes new/missing values fail.
+    ``wall_s``: the check's wall time (s; chapters run concurrently, so it is less than the sum
+    of their ``duration_s``), None when unknown."""
 
     book: Path
     chapters: list[ChapterReport] = field(default_factory=list)
     strict: bool = False
+    wall_s: float | None = None
 
     def __post_init__(self) -> None:
         self.chapters = list(self.chapters)
@@ -150,10 +154,17 @@ class BookReport:
         return 2 if "error" in statuses else 1 if "failed" in statuses else 0
 
     def failures(self) -> list[Failure]:
-        """Every chapter's failures, most severe first (errors, then broken checks and shifts,
-        then new/missing values), in chapter and line order within each rank."""
+        """Every chapter's failures: first each failing chapter's most severe one (so a second
+        broken chapter is never hidden behind the first one's), then the rest; most severe first
+        (errors, broken checks and shifts, new/missing values, follow-on errors), in chapter and
+        line order within each rank."""
         failures = [failure for chapter in self.chapters for failure in chapter.failures()]
-        return sorted(failures, key=lambda failure: failure.rank)
+        ranked = sorted(failures, key=lambda failure: failure.rank)
+        leads: dict[str, Failure] = {}
+        for failure in ranked:
+            leads.setdefault(failure.chapter, failure)
+        shown = {id(failure) for failure in leads.values()}
+        return [*leads.values(), *(f for f in ranked if id(f) not in shown)]
 
     def to_json(self) -> dict[str, Any]:
         exit_code = self.exit_code
@@ -164,6 +175,7 @@ class BookReport:
             "book": os.path.abspath(self.book),
             "ok": exit_code == 0,
             "exit_code": exit_code,
+            "wall_s": round(self.wall_s, 3) if self.wall_s is not None else None,
             "summary": self.summary,
             "chapters": [chapter.to_json() for chapter in self.chapters],
         }
@@ -216,8 +228,11 @@ def _finding_failure(chapter: str, finding: GoldenFinding, strict_only: bool = F
 def _error_failure(chapter: str, error: ExecutionError) -> Failure:
     where = f" in cell {error.cell}" if error.cell else ""
     kind = error.kind.replace("_", " ")
-    details = tuple(_clean(error.traceback).splitlines()) if error.traceback else ()
     headline = f"{kind}{where}: {error.message}"
+    if error.follows is not None:  # its traceback only repeats the NameError: say what to fix
+        details = (f"follow-on of the failure at {chapter}:{error.follows}: fix that first",)
+        return Failure(chapter, error.line, headline, details, is_error=True, rank=FOLLOW_ON_RANK)
+    details = tuple(_clean(error.traceback).splitlines()) if error.traceback else ()
     return Failure(chapter, error.line, headline, details, is_error=True, rank=0)
 
 
@@ -264,6 +279,7 @@ def _error_json(error: ExecutionError) -> dict[str, Any]:
         "line": error.line,
         "cell": error.cell,
         "traceback": _clean(error.traceback),
+        "follows": error.follows,
     }
 
 

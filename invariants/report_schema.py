@@ -1,8 +1,9 @@
 """The JSON report's schema (JSON Schema 2020-12): what ``<book>/.invariants/report.json`` holds.
 
 ``invariants.report.BookReport.to_json`` writes it; the Quarto filter checks ``schema`` and
-``version`` before it trusts a report. ``docs/invariants.md`` prints this schema (a test keeps the
-two equal).
+``version`` before it trusts a report. Later additions are optional keys (``wall_s``,
+``errors[].follows``), so a version-1 report written before them still validates.
+``docs/invariants.md`` prints this schema (a test keeps the two equal).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ REPORT_SCHEMA: dict[str, Any] = {
         "book": {"type": "string", "description": "absolute path of the book root"},
         "ok": {"type": "boolean", "description": "exit_code == 0"},
         "exit_code": {"enum": [0, 1, 2]},
+        "wall_s": {"type": ["number", "null"], "minimum": 0,
+                   "description": "wall time of the check in seconds (chapters run concurrently:"
+                                  " less than the sum of their duration_s); null when unknown"},
         "summary": {
             "type": "object",
             "required": list(SUMMARY_KEYS),
@@ -103,6 +107,10 @@ REPORT_SCHEMA: dict[str, Any] = {
                             "line": _NULLABLE_INT,
                             "cell": _NULLABLE_STR,
                             "traceback": {"type": "string"},
+                            "follows": {"type": ["integer", "null"],
+                                        "description": "a NameError for a name of a cell "
+                                                       "that failed earlier: the .qmd line of "
+                                                       "that failure (a follow-on error)"},
                         },
                     }},
                 },

@@ -37,6 +37,8 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 _CELL_FILE = re.compile(r" \(\d+\.py, line \d+\)")  # SyntaxError names the kernel's cell file
 _HELPER = "__invariants__"
+_NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
+_IDENTIFIER = re.compile(r"\b(?!\d)\w+")
 
 # Kernel-side helper: plain Python, imports nothing of mlsysim (duck-typed published values).
 _KERNEL_CODE = r"""
@@ -229,6 +231,7 @@ class _Execution:
         self.client.kc = kernel.client
         self._last_count: int | None = None
         self._emitting_cell: list[Cell | None] = []
+        self._unbound: dict[str, int] = {}  # a name a failed cell may not have bound -> root line
 
     def _on_executed(self, cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
         self._last_count = execute_reply.get("content", {}).get("execution_count")
@@ -292,18 +295,22 @@ class _Execution:
             self._collect(self.nb.cells[-1], cell)
             if exc.ename == _TIMEOUT_ENAME:  # the interrupt's traceback says where it spun
                 traceback, line = self._traceback(cell, count, exc)
-                self.errors.append(
-                    ExecutionError(
-                        kind="timeout",
-                        message=f"{cell.describe()} ({self.chapter.path.name}:{line}) exceeded "
-                        f"the {self.options.timeout:g} s timeout; interrupted",
-                        line=line,
-                        cell=cell.label,
-                        traceback=traceback,
-                    )
+                error = ExecutionError(
+                    kind="timeout",
+                    message=f"{cell.describe()} ({self.chapter.path.name}:{line}) exceeded "
+                    f"the {self.options.timeout:g} s timeout; interrupted",
+                    line=line,
+                    cell=cell.label,
+                    traceback=traceback,
                 )
             elif not cell.allows_error:
-                self.errors.append(self._exception_error(cell, count, exc))
+                error = self._exception_error(cell, count, exc)
+            else:
+                return
+            self.errors.append(error)
+            root = error.follows if error.follows is not None else error.line
+            for name in _IDENTIFIER.findall(cell.source):
+                self._unbound.setdefault(name, root)
             return
         count = self._last_count or self._count_guess()
         self.count_to_cell[count] = cell
@@ -337,7 +344,14 @@ class _Execution:
             line=line,
             cell=cell.label,
             traceback=traceback,
+            follows=self._follows(f"{exc.ename}: {evalue}"),
         )
+
+    def _follows(self, error: str) -> int | None:
+        """For ``NameError: name 'x' is not defined`` where ``x`` occurs in a cell that failed
+        earlier (so it may never have been bound): the line of that failure's root cause."""
+        match = _NAME_ERROR.match(error)
+        return self._unbound.get(match.group(1)) if match else None
 
     async def _run_inline(self, exprs: list[InlineExpr]) -> None:
         from nbclient.exceptions import CellExecutionError, DeadKernelError
@@ -379,6 +393,7 @@ class _Execution:
                         message=f"inline `{{python}} {expr.code}` raised {payload['error']} "
                         f"({self.chapter.path.name}:{expr.line})",
                         line=expr.line,
+                        follows=self._follows(payload["error"]),
                     )
                 )
             self.inline[expr.index] = InlineValue(

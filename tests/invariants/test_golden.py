@@ -300,16 +300,21 @@ def test_new_and_missing_values_are_reported(recorded):
     findings = by_key(recorded.compare(changed, strict=False))
     energy = findings["energy_str"]
     assert (energy.status, energy.new, energy.line) == ("new", "1.2 kWh", 40)
-    assert (
-        findings["energy_str"].message == "new since the snapshot (run with --update to record it)"
+    assert findings["energy_str"].message == (
+        "new since the snapshot (reported only: strict mode is off; record it with --update)"
     )
     assert (findings["ridge_str"].status, findings["ridge_str"].old) == ("missing", "295 FLOP/byte")
-    assert findings["ridge_str"].message == "in the snapshot but no longer published"
+    assert findings["ridge_str"].message == (
+        "in the snapshot but no longer published (reported only: strict mode is off; drop it "
+        "with --update)"
+    )
     assert not findings["energy_str"].failed and not findings["ridge_str"].failed
-    strict = by_key(recorded.compare(changed, strict=True))
-    assert strict["energy_str"].message == "new since the snapshot (fails under --strict)"
+    strict = by_key(recorded.compare(changed, strict=True))  # the message says it fails
+    assert strict["energy_str"].message == (
+        "new since the snapshot (fails: strict mode; record it with --update)"
+    )
     assert strict["ridge_str"].message == (
-        "in the snapshot but no longer published (fails under --strict)"
+        "in the snapshot but no longer published (fails: strict mode; drop it with --update)"
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -17,6 +18,7 @@ from invariants.model import (
     GoldenFinding,
 )
 from invariants.protocol import CheckRecord, PublishedValue
+from invariants.render import junit_xml
 from invariants.report import BookReport, ChapterReport
 from invariants.report_schema import REPORT_SCHEMA
 
@@ -41,8 +43,13 @@ SHIFT = GoldenFinding(
     message="published text changed: 295 FLOP/byte → 312 FLOP/byte (+5.76%)",
 )  # fmt: skip
 SAME = GoldenFinding(key="n_gpus", kind="inline", status="ok", old="8", new="8", line=90)
-NEW = GoldenFinding(key="energy_str", kind="inline", status="new", new="3 kWh", line=95,
-                    message="new since the snapshot (run with --update to record it)")  # fmt: skip
+NEW = GoldenFinding(
+    key="energy_str", kind="inline", status="new", new="3 kWh", line=95,
+    message="new since the snapshot (reported only: strict mode is off; record it with --update)",
+)  # fmt: skip
+NEW_STRICT = replace(
+    NEW, message="new since the snapshot (fails: strict mode; record it with --update)"
+)
 BOOM = ExecutionError(
     kind="exception", message="ZeroDivisionError: division by zero", line=40, cell="load",
     traceback="\x1b[31mTraceback\x1b[0m (most recent call last):\n  Cell In[3], line 2\n"
@@ -184,15 +191,31 @@ def test_json_report_matches_the_shared_schema_exactly():
              "rel_change": None, "line": 90, "message": ""},
             {"key": "energy_str", "kind": "inline", "status": "new", "old": None,
              "new": "3 kWh", "rel_change": None, "line": 95,
-             "message": "new since the snapshot (run with --update to record it)"},
+             "message": "new since the snapshot (reported only: strict mode is off; record it "
+                        "with --update)"},
         ],
         "errors": [],
     }  # fmt: skip
     assert data["chapters"][2]["errors"] == [{
         "kind": "exception", "message": "ZeroDivisionError: division by zero", "line": 40,
         "cell": "load", "traceback": "Traceback (most recent call last):\n  Cell In[3], line 2\n"
-        "ZeroDivisionError: division by zero",
+        "ZeroDivisionError: division by zero", "follows": None,
     }]  # fmt: skip
+    assert data["wall_s"] is None  # a hand-built report: not timed
+
+
+def test_json_carries_the_wall_time_and_each_follow_on_errors_root_line():
+    report = two_broken_chapters()
+    report.wall_s = 12.9374
+    data = report.to_json()
+    jsonschema.validate(data, REPORT_SCHEMA)
+    assert data["wall_s"] == 12.937
+    assert [e["follows"] for e in data["chapters"][0]["errors"]] == [None, 10, 10, 10]
+    before = json.loads(json.dumps(data))  # a version-1 report written before the additions
+    del before["wall_s"]
+    for error in before["chapters"][0]["errors"]:
+        del error["follows"]
+    jsonschema.validate(before, REPORT_SCHEMA)
 
 
 def test_schema_rejects_a_report_missing_a_summary_key():
@@ -293,16 +316,90 @@ def test_console_shows_only_the_first_failures():
     ]
 
 
+def test_console_footer_gives_the_wall_time_not_the_sum_of_the_rows():
+    report = sample()
+    report.wall_s = 1.94  # chapters ran concurrently: rows 1.84 + 0.5 (intro cached)
+    lines = [line.rstrip() for line in render(report).splitlines()]
+    assert lines[8] == (
+        " ERROR    3 chapters (1 cached)         11   1 check ✓, 1 check ✗, 1 value ✓, 1 shift, "
+        "1 new, 1 error    1.9 s"
+    )
+    assert lines[5].endswith("1.8 s") and lines[6].endswith("0.5 s")  # rows keep their own
+    assert EXPECTED_TABLE.splitlines()[8].endswith("2.3 s")  # unknown wall time: the rows' sum
+
+
+# A chapter whose setup cell failed (and the NameErrors that follow from it), and a second
+# broken chapter further on: its root cause must not hide behind the first one's follow-ons.
+SETUP_BROKEN = ExecutionError(
+    kind="exception", message="SyntaxError: '(' was never closed in setup (03_hardware.qmd:10)",
+    line=10, cell="setup", traceback="SyntaxError: '(' was never closed",
+)  # fmt: skip
+FOLLOW_ONS = tuple(
+    ExecutionError(kind="exception", line=line, follows=10, traceback="NameError: ...",
+                   message=f"inline `{{python}} {name}` raised NameError: name {name!r} is not "
+                   f"defined (03_hardware.qmd:{line})")
+    for line, name in ((73, "a100_name"), (74, "a100_bw_str"), (75, "h100_name"))
+)  # fmt: skip
+SPINS = ExecutionError(
+    kind="timeout", message="six-nd (05_training.qmd:40) exceeded the 5 s timeout; interrupted",
+    line=40, cell="six-nd",
+)  # fmt: skip
+
+
+def two_broken_chapters():
+    return BookReport(BOOK, [
+        chapter("chapters/03_hardware.qmd", errors=(SETUP_BROKEN, *FOLLOW_ONS)),
+        chapter("chapters/04_efficient.qmd", checks=(KV_FAILS,)),
+        chapter("chapters/05_training.qmd", errors=(SPINS,)),
+    ])  # fmt: skip
+
+
+def test_console_shows_each_broken_chapters_first_failure_before_follow_on_errors():
+    lines = render(two_broken_chapters(), max_failures=4).splitlines()[10:]
+    assert lines == [
+        "First failures (4 of 6; 3 follow-on errors last):",
+        "chapters/03_hardware.qmd:10: exception in cell setup: SyntaxError: '(' was never closed "
+        "in setup (03_hardware.qmd:10)",
+        "    SyntaxError: '(' was never closed",
+        "chapters/05_training.qmd:40: timeout in cell six-nd: six-nd (05_training.qmd:40) "
+        "exceeded the 5 s timeout; interrupted",
+        "chapters/04_efficient.qmd:61: check failed [kv-fits]: KV cache fits in 80 GB",
+        "    kv = 96 GB (96.0 gigabyte)",
+        "    hbm = 80 GB (80.0 gigabyte)",
+        "    in cell kv",
+        "chapters/03_hardware.qmd:73: exception: inline `{python} a100_name` raised NameError: "
+        "name 'a100_name' is not defined (03_hardware.qmd:73)",
+        "    follow-on of the failure at chapters/03_hardware.qmd:10: fix that first",
+        "... and 2 more in the JSON report.",
+        "ERROR (exit 2): 1 check failed, 5 errors.",
+    ]
+
+
+def test_a_chapters_own_failures_keep_run_order_and_junit_marks_follow_ons():
+    hardware = two_broken_chapters().chapters[0]
+    assert [(f.line, f.rank) for f in hardware.failures()] == [(10, 0), (73, 3), (74, 3), (75, 3)]
+    error, _ = ET.fromstring(junit_xml(two_broken_chapters())).iter("error")
+    assert error.get("message") == (
+        "chapters/03_hardware.qmd:10: exception in cell setup: SyntaxError: '(' was never closed "
+        "in setup (03_hardware.qmd:10)"
+    )
+    assert error.text.splitlines()[4:6] == [
+        "chapters/03_hardware.qmd:74: exception: inline `{python} a100_bw_str` raised NameError: "
+        "name 'a100_bw_str' is not defined (03_hardware.qmd:74)",
+        "    follow-on of the failure at chapters/03_hardware.qmd:10: fix that first",
+    ]
+
+
 def test_console_verdicts_for_ok_and_strict_runs():
     pending = BookReport(BOOK, [chapter("a.qmd", findings=[NEW, SAME])])
     assert render(pending).splitlines()[-1] == (
         "OK: the chapter holds. Not in the snapshot: 1 new (record them with --update)."
     )
-    strict = BookReport(BOOK, [chapter("a.qmd", findings=[NEW, SAME])], strict=True)
+    strict = BookReport(BOOK, [chapter("a.qmd", findings=[NEW_STRICT, SAME])], strict=True)
     assert render(strict).splitlines()[-4:] == [
         "First failures (1 of 1):",
         "a.qmd:95: new: inline `{python} energy_str`",
-        "    new since the snapshot (run with --update to record it)",
+        "    new since the snapshot (fails: strict mode; record it with --update)",
         "FAILED (exit 1): 1 new value.",
     ]
 

@@ -84,10 +84,23 @@ def test_raising_cell_reported_error_true_cell_allowed_and_later_cells_run():
         "inline `{python} nothing_here` raised NameError: name 'nothing_here' is not defined "
         "(raises.qmd:21)"
     )
+    assert inline_error.follows is None  # no failed cell mentions it: a root cause of its own
     assert [(v.text, v.error) for v in run.inline] == [
         ("42", None),
         (None, "NameError: name 'nothing_here' is not defined"),
     ]
+
+
+def test_a_name_error_from_a_failed_cells_names_follows_that_failure():
+    run = _run(BOOKS / "followon" / "followon.qmd")
+    assert [(e.line, e.message, e.follows) for e in run.errors] == [
+        (6, "SyntaxError: incomplete input in setup (followon.qmd:6)", None),
+        (11, "NameError: name 'math' is not defined in uses (followon.qmd:11)", 6),  # setup's
+        (16, "NameError: name 'undefined_name' is not defined in typo (followon.qmd:16)", None),
+        *((19, f"inline `{{python}} {name}` raised NameError: name {name!r} is not defined "
+               "(followon.qmd:19)", follows)
+          for name, follows in (("y", 6), ("z", 16), ("w", None))),  # y: from uses, so setup's
+    ]  # fmt: skip
 
 
 def test_a_cell_over_the_timeout_is_interrupted_and_the_next_cell_runs():
