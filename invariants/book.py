@@ -63,7 +63,7 @@ def find_book(paths: Sequence[str | Path], cwd: Path | None = None) -> Book:
     for raw in paths:
         path = Path(raw) if Path(raw).is_absolute() else cwd / raw
         if not path.exists():
-            raise BookError(f"path does not exist: {raw}")
+            raise BookError(f"path does not exist: {raw}{_did_you_mean(raw, path)}")
         if path.is_dir():
             books.append(book_from_folder(path))
         elif path.suffix.lower() != ".qmd":
@@ -215,9 +215,36 @@ def _flatten(entries: Iterable[Any]) -> Iterable[str]:
             yield from _flatten(entry.get("chapters") or [])
 
 
-def _all_qmd(folder: Path) -> Iterable[Path]:
+def _all_qmd(folder: Path, max_depth: int | None = None) -> Iterable[Path]:
+    """Every chapter ``.qmd`` under ``folder`` (at most ``max_depth`` folders down)."""
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if d not in _SKIPPED_DIRS and not d.startswith(".")]
+        deep = max_depth is not None and len(Path(dirpath).relative_to(folder).parts) >= max_depth
+        dirnames[:] = [] if deep else [
+            d for d in dirnames if d not in _SKIPPED_DIRS and not d.startswith(".")
+        ]  # fmt: skip
         for name in filenames:
             if name.lower().endswith(".qmd") and not name.startswith("_"):
                 yield Path(dirpath) / name
+
+
+def _did_you_mean(raw: str | Path, path: Path) -> str:
+    """``"; did you mean book/chapters/03_hardware.qmd?"``: the existing ``.qmd`` files under
+    the nearest folder of ``path`` that exists whose names are closest to it (difflib ratio >= 0.6
+    and within 0.1 of the best; at most 3), written as ``raw`` was."""
+    import difflib
+    import itertools
+
+    folder = next(p for p in path.parents if p.is_dir())  # the filesystem root always is
+    missing = path.relative_to(folder)
+    near = itertools.islice(_all_qmd(folder, max_depth=3), 2000)
+    names = [chapter.relative_to(folder).as_posix() for chapter in near]
+    ratio = {
+        name: difflib.SequenceMatcher(None, missing.as_posix(), name).ratio() for name in names
+    }
+    ranked = sorted(ratio, key=lambda name: (-ratio[name], name))
+    best = ratio[ranked[0]] if ranked else 0.0
+    close = [name for name in ranked[:3] if ratio[name] >= max(0.6, best - 0.1)]
+    if not close:
+        return ""
+    typed = Path(raw).parents[len(missing.parts) - 1]  # the part of ``raw`` that exists
+    return f"; did you mean {', '.join((typed / name).as_posix() for name in close)}?"

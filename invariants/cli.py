@@ -94,7 +94,7 @@ def check_command(
                 progress=display.update,
             )
     except BookError as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     if update:
         _print_updates(console, report)

@@ -89,6 +89,35 @@ def test_nonexistent_path_and_non_qmd_file(tmp_path):
         find_book(["notes.txt"], cwd=tmp_path)
 
 
+def test_a_mistyped_path_suggests_the_closest_existing_chapters_as_typed(tmp_path):
+    for name in ("03_hardware.qmd", "02_dl_primer.qmd", "05_training.qmd", "07_tinyml.qmd"):
+        _write(tmp_path / "book" / "chapters" / name)
+
+    def message(raw):
+        with pytest.raises(BookError) as info:
+            find_book([raw], cwd=tmp_path)
+        return str(info.value)
+
+    assert message("book/chapters/03_hardwre.qmd") == (
+        "path does not exist: book/chapters/03_hardwre.qmd; did you mean "
+        "book/chapters/03_hardware.qmd?"
+    )
+    assert message("book/chaptrs/03_hardware.qmd") == (  # a typo in a folder name
+        "path does not exist: book/chaptrs/03_hardware.qmd; did you mean "
+        "book/chapters/03_hardware.qmd?"
+    )
+    absolute = tmp_path / "book" / "chapters" / "05_trainin.qmd"
+    assert message(absolute) == (
+        f"path does not exist: {absolute}; did you mean {absolute.parent}/05_training.qmd?"
+    )
+    _write(tmp_path / "book" / "chapters" / "03_hardwere.qmd")  # as close: both, by name
+    assert message("book/chapters/03_hardwre.qmd") == (
+        "path does not exist: book/chapters/03_hardwre.qmd; did you mean "
+        "book/chapters/03_hardware.qmd, book/chapters/03_hardwere.qmd?"
+    )
+    assert message("book/chapters/intro.qmd") == "path does not exist: book/chapters/intro.qmd"
+
+
 def test_chapters_sharing_a_stem_are_found_not_refused(tmp_path):
     for name in ("a/intro.qmd", "b/intro.qmd", "c/other.qmd", "d/intro.qmd"):
         _write(tmp_path / name)

@@ -199,6 +199,16 @@ def test_bad_input_nonexistent_path(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_mistyped_chapter_gets_the_closest_name_on_one_line(tmp_path):
+    book = _copy("tiny", tmp_path)
+    typo = book / "chapters" / "ridg.qmd"
+    result = invoke(typo)
+    assert result.exit_code == 2
+    assert result.output == (
+        f"error: path does not exist: {typo}; did you mean {book}/chapters/ridge.qmd?\n"
+    )
+
+
 def test_bad_input_read_only_golden_folder_under_update(tmp_path, monkeypatch):
     book = _copy("bad", tmp_path)
     golden = book / "golden"
