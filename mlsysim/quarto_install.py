@@ -3,7 +3,8 @@
 ``install [BOOK_DIR] [--force]`` copies the shipped extension (``quarto_ext/_extensions/mlsysim``
 in a clone, ``mlsysim/_bundled/quarto_ext/...`` in a wheel) to ``BOOK_DIR/_extensions/mlsysim/``,
 as ``quarto add`` would. A copy that differs from the shipped files is never replaced without
-``--force``. ``pre-render [BOOK_DIR]`` is what Quarto runs before a render: ``mlsysim check`` on
+``--force``. After installing it prints only the ``_quarto.yml`` lines the book still lacks (it
+reads the file). ``pre-render [BOOK_DIR]`` is what Quarto runs before a render: ``mlsysim check`` on
 the whole book, or only on the ``.qmd`` chapters of a partial render (``QUARTO_PROJECT_INPUT_FILES``
 without ``QUARTO_PROJECT_RENDER_ALL``). Its exit code is the check's: non-zero aborts the render.
 """
@@ -126,6 +127,49 @@ def install_extension(book_dir: Path, force: bool = False) -> InstallResult:
     return InstallResult("replaced" if existed else "installed", target, source)
 
 
+def quarto_yml_settings(book_dir: Path) -> tuple[bool, bool] | None:
+    """Whether the book's ``_quarto.yml`` already lists the filter (``filters:`` holds
+    ``mlsysim``, or ``{path: mlsysim}``) and the pre-render command (``project: pre-render:``,
+    a string or a list); None when there is no readable ``_quarto.yml`` mapping."""
+    import yaml
+
+    try:
+        config = yaml.safe_load((book_dir / "_quarto.yml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if not isinstance(config, dict):
+        return None
+    filters = config.get("filters") if isinstance(config.get("filters"), list) else []
+    names = [f.get("path") if isinstance(f, dict) else f for f in filters]
+    project = config.get("project") if isinstance(config.get("project"), dict) else {}
+    commands = project.get("pre-render") or []
+    commands = [commands] if isinstance(commands, str) else commands
+    has_filter = EXTENSION_NAME in names
+    has_pre_render = isinstance(commands, list) and PRE_RENDER_COMMAND in commands
+    return has_filter, has_pre_render
+
+
+def configuration_advice(book_dir: Path) -> str:
+    """What ``install`` says about ``_quarto.yml``: the lines it still lacks (both when there is
+    no readable ``_quarto.yml``), or that the book is already configured."""
+    has_filter, has_pre_render = quarto_yml_settings(book_dir) or (False, False)
+    add_filter = "\nAdd to the book's _quarto.yml:\n\n" + QUARTO_YML_LINES
+    runs = (
+        f"runs `{PRE_RENDER_COMMAND}` before each render (the extension contributes it). Under "
+        "`quarto preview`, or to be explicit, also add:\n\n" + QUARTO_YML_FALLBACK
+    )
+    if has_filter and has_pre_render:
+        return (
+            "\nThe book's _quarto.yml already lists the mlsysim filter and the "
+            f"`{PRE_RENDER_COMMAND}` pre-render command; nothing to add."
+        )
+    if has_filter:
+        return f"\nThe book's _quarto.yml already lists the mlsysim filter. Quarto >= 1.5 {runs}"
+    if has_pre_render:
+        return f"{add_filter}\n(Its project: pre-render already runs `{PRE_RENDER_COMMAND}`.)"
+    return f"{add_filter}\nQuarto >= 1.5 then {runs}"
+
+
 def shipped_version(extension_dir: Path) -> str:
     """The ``version:`` line of an ``_extension.yml`` (no YAML parser needed)."""
     for line in (extension_dir / "_extension.yml").read_text(encoding="utf-8").splitlines():
@@ -231,12 +275,7 @@ def register(app: typer.Typer) -> None:
             "replaced": f"Replaced {result.target} with the shipped mlsysim extension {version}",
         }
         typer.echo(said[result.action])
-        typer.echo("\nAdd to the book's _quarto.yml:\n\n" + QUARTO_YML_LINES)
-        typer.echo(
-            "Quarto >= 1.5 then runs `mlsysim quarto pre-render` before each render (the "
-            "extension contributes it). Under `quarto preview`, or to be explicit, also add:\n\n"
-            + QUARTO_YML_FALLBACK
-        )
+        typer.echo(configuration_advice(book_dir))
 
     @quarto_app.command("pre-render")
     def pre_render_command(

@@ -18,6 +18,12 @@ from mlsysim.quarto_install import (
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "quarto_ext" / "_extensions" / "mlsysim"
+# What install says after the lines to add when _quarto.yml lacks the pre-render command.
+FALLBACK_ADVICE = (
+    "runs `mlsysim quarto pre-render` before each render (the extension contributes it). Under "
+    "`quarto preview`, or to be explicit, also add:\n\nproject:\n  pre-render: mlsysim quarto "
+    "pre-render\n\n"
+)
 
 
 @pytest.fixture
@@ -43,11 +49,65 @@ def test_fresh_install_copies_every_file_and_prints_the_quarto_yml_lines(
     target = tmp_path / "_extensions" / "mlsysim"
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Installed the mlsysim extension 0.1.0 in {target}\n")
-    assert "Add to the book's _quarto.yml:\n\nfilters:\n  - mlsysim\n" in result.output
-    assert "project:\n  pre-render: mlsysim quarto pre-render\n" in result.output
+    assert result.output == (  # no _quarto.yml yet: both lines
+        f"Installed the mlsysim extension 0.1.0 in {target}\n\nAdd to the book's _quarto.yml:\n\n"
+        "filters:\n  - mlsysim\n\nQuarto >= 1.5 then " + FALLBACK_ADVICE
+    )
     for name in ("_extension.yml", "mlsysim.lua"):
         assert (target / name).read_bytes() == (SHIPPED / name).read_bytes()
     assert sorted(p.name for p in (tmp_path / "_extensions").iterdir()) == ["mlsysim"]
+
+
+@pytest.mark.parametrize(
+    ("quarto_yml", "advice"),
+    [
+        pytest.param(  # the fixture book: filter and pre-render both listed
+            (REPO / "tests" / "quarto" / "fixtures" / "book" / "_quarto.yml").read_text(),
+            "\nThe book's _quarto.yml already lists the mlsysim filter and the `mlsysim quarto "
+            "pre-render` pre-render command; nothing to add.\n",
+            id="configured",
+        ),
+        pytest.param(
+            "project:\n  pre-render:\n    - python prep.py\n    - mlsysim quarto pre-render\n"
+            "filters:\n  - path: mlsysim\n    at: post-quarto\n",
+            "\nThe book's _quarto.yml already lists the mlsysim filter and the `mlsysim quarto "
+            "pre-render` pre-render command; nothing to add.\n",
+            id="configured-as-list-and-mapping",
+        ),
+        pytest.param(
+            "project:\n  type: book\nfilters:\n  - other\n  - mlsysim\n",
+            "\nThe book's _quarto.yml already lists the mlsysim filter. Quarto >= 1.5 "
+            + FALLBACK_ADVICE,
+            id="filter-only",
+        ),
+        pytest.param(
+            "project:\n  pre-render: mlsysim quarto pre-render\nfilters:\n  - other\n",
+            "\nAdd to the book's _quarto.yml:\n\nfilters:\n  - mlsysim\n\n(Its project: "
+            "pre-render already runs `mlsysim quarto pre-render`.)\n",
+            id="pre-render-only",
+        ),
+        pytest.param(
+            "project:\n  type: book\n",
+            "\nAdd to the book's _quarto.yml:\n\nfilters:\n  - mlsysim\n\nQuarto >= 1.5 then "
+            + FALLBACK_ADVICE,
+            id="neither",
+        ),
+        pytest.param(
+            "filters: [mlsysim\n",  # not YAML: both lines, as for a book without the file
+            "\nAdd to the book's _quarto.yml:\n\nfilters:\n  - mlsysim\n\nQuarto >= 1.5 then "
+            + FALLBACK_ADVICE,
+            id="unreadable",
+        ),
+    ],
+)
+def test_install_prints_only_the_quarto_yml_lines_the_book_lacks(
+    cli: typer.Typer, tmp_path: Path, quarto_yml: str, advice: str
+) -> None:
+    (tmp_path / "_quarto.yml").write_text(quarto_yml, encoding="utf-8")
+    result = install(cli, str(tmp_path))
+    assert result.exit_code == 0, result.output
+    target = tmp_path / "_extensions" / "mlsysim"
+    assert result.output == f"Installed the mlsysim extension 0.1.0 in {target}\n" + advice
 
 
 def test_reinstall_of_an_identical_copy_changes_nothing(cli: typer.Typer, tmp_path: Path) -> None:
