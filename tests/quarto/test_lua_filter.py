@@ -255,7 +255,17 @@ def test_execution_errors_are_listed_with_their_cell(book: Path) -> None:
         "cell": "ridge-point",
         "traceback": "...",
     }
-    write_report(book, report("error", checks=[], golden=[], errors=[error]))
+    follow_on = {
+        "kind": "exception",
+        "message": "NameError: name 'ridge' is not defined",
+        "line": 20,
+        "cell": None,
+        "traceback": "...",
+        "follows": 9,
+    }
+    data = report("error", checks=[], golden=[], errors=[error, follow_on])
+    data["wall_s"] = 2.5  # the optional keys a newer checker writes are read, not refused
+    write_report(book, data)
     done = pandoc(book, "chapters/03_hardware.md")
     assert done.returncode == LUA_ERROR_EXIT
     assert (
@@ -263,6 +273,8 @@ def test_execution_errors_are_listed_with_their_cell(book: Path) -> None:
         " pre-render check did not stop this build:\n"
         "  chapters/03_hardware.qmd:9: exception in cell ridge-point:"
         " ZeroDivisionError: division by zero\n"
+        "  chapters/03_hardware.qmd:20: exception: NameError: name 'ridge' is not defined"
+        " (follow-on of line 9)\n"
     ) in done.stderr
 
 

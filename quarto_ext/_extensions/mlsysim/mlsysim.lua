@@ -285,7 +285,11 @@ local function describe_error(path, err)
   if cell then
     head = head .. " in cell " .. cell
   end
-  return head .. ": " .. (text_or_nil(err.message) or "")
+  local text = head .. ": " .. (text_or_nil(err.message) or "")
+  if type(err.follows) == "number" then  -- a NameError after an earlier failed cell
+    text = text .. " (follow-on of line " .. string.format("%d", err.follows) .. ")"
+  end
+  return text
 end
 
 --- One `path:line: message` line per failed check, broken golden and error of the chapter.
