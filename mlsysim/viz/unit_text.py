@@ -54,8 +54,6 @@ def _display_token(match: re.Match[str]) -> str:
     token = match.group(0)
     if token.endswith("FLOPs"):
         return token[:-1] + "/s"
-    if token.endswith("mac"):  # pint's short symbol of MAC: 4.09 GMAC, not 4.09 Gmac
-        return token[:-3] + "MAC"
     if token.endswith("CO2eq") or token.endswith("CO2e"):
         return token[: token.index("CO2")] + " CO₂e"
     return {"dollar": "USD", "a": "yr"}.get(token, token)
