@@ -68,6 +68,8 @@ def test_an_installed_wheel_finds_its_bundled_sample_book(tmp_path):
     wheel = build_wheel(tmp_path / "dist")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert [f for f in book_files() if f"{BUNDLED}/{f}" not in names] == []
+    # A working tree's result cache, report and lock files never ship.
+    assert [n for n in names if "/.invariants/" in n or n.endswith(".lock")] == []
 
     site = tmp_path / "site"
     install = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q"]
