@@ -41,6 +41,9 @@ _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 _IDENTIFIER = re.compile(r"\b(?!\d)\w+")
 
 # Kernel-side helper: plain Python, imports nothing of mlsysim (duck-typed published values).
+# It runs in the kernel's environment, which need not have invariants installed, so its
+# `_number`/`describe` restate invariants.protocol's `_plain_number`/`published_value`:
+# keep the two in step (test_the_real_mlsysim_check_speaks_to_the_runner pins the units).
 _KERNEL_CODE = r"""
 class __invariants__:
     import os as _os, sys as _sys
@@ -93,7 +96,10 @@ class __invariants__:
             described = hook()
             return cls._number(described.get("magnitude")), described.get("unit")
         if hasattr(value, "magnitude") and hasattr(value, "units"):
-            unit = str(value.units)
+            try:  # pint's long name, as invariants.protocol.published_value publishes it
+                unit = format(value.units, "D")
+            except (TypeError, ValueError):
+                unit = str(value.units)
             return cls._number(value.magnitude), (unit if unit != "dimensionless" else None)
         return cls._number(value), None
 

@@ -136,8 +136,16 @@ def test_the_real_mlsysim_check_speaks_to_the_runner():
         (11, "golden", True),
     ]
     assert run.checks[2].record.golden["magnitude"] == pytest.approx(989.4 / 3.35)
-    (value,) = run.inline
-    assert (value.expr.line, value.text, value.unit) == (14, "295 FLOP/byte", "flop / byte")
+    formatted, bare = run.inline
+    assert (formatted.expr.line, formatted.text, formatted.unit) == (
+        14,
+        "295 FLOP/byte",
+        "flop / byte",
+    )
+    # A bare Quantity is published under the same long unit name as a Formatted one, as
+    # invariants.protocol.published_value names it (not the registry's short "FLOP/B").
+    assert (bare.expr.line, bare.unit) == (16, "flop / byte")
+    assert bare.magnitude == pytest.approx(989.4 / 3.35)
 
 
 def test_strip_ansi_removes_colour_codes():
