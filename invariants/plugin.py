@@ -252,7 +252,12 @@ def _timeout(config: pytest.Config) -> float:
 def _strict(config: pytest.Config) -> bool:
     if config.getoption("invariants_strict", default=None):
         return True
-    ini = str(config.getini("invariants_strict")).strip().lower()
+    ini = str(config.getini("invariants_strict")).strip()
     if ini:
-        return ini in ("1", "true", "yes", "on")
-    return bool(os.environ.get("CI"))
+        return _truthy(ini)
+    return _truthy(os.environ.get("CI", ""))
+
+
+def _truthy(text: str) -> bool:
+    """An environment or ini flag: off when empty, ``0``, ``false``, ``no`` or ``off``."""
+    return text.strip().lower() not in ("", "0", "false", "no", "off")

@@ -50,7 +50,8 @@ def run_in_process(chapter, options):
 
 
 @pytest.fixture
-def book(pytester):
+def book(pytester, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)  # strict mode follows $CI; each test sets it itself
     target = pytester.path / "book"
     shutil.copytree(FIXTURE_BOOK, target)
     return target
@@ -171,6 +172,16 @@ def test_new_values_fail_only_under_strict(pytester, book, fake_runner):
     result = pytester.runpytest("--invariants", str(book), "--invariants-strict")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["index.qmd:12: new: inline `{python} chapters * 2`"])
+
+
+@pytest.mark.parametrize(("ci", "failed"), [("true", 1), ("1", 1), ("false", 0), ("0", 0), ("", 0)])
+def test_the_ci_variable_turns_strict_mode_on(pytester, book, fake_runner, monkeypatch, ci, failed):
+    record_goldens(pytester, book)
+    index = book / "index.qmd"
+    index.write_text(index.read_text() + "\nTwice: `{python} chapters * 2`.\n")
+    monkeypatch.setenv("CI", ci)
+    result = pytester.runpytest("--invariants", str(book))
+    result.assert_outcomes(passed=2 - failed, failed=failed)
 
 
 def test_a_failed_check_is_a_section_with_its_values(pytester, book, fake_runner, monkeypatch):
