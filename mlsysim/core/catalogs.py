@@ -59,6 +59,7 @@ HARDWARE_UNITS = {
     "mttf": ("hour", False),
     "embodied_carbon": ("kgCO2e", False),
     "lifetime": ("year", False),
+    "compute_efficiency": ("dimensionless", False),
 }
 PEAK_FLOPS_UNIT = "flop/s"
 MODEL_UNITS = {"params": ("param", True), "flops_per_sample": ("flop", True)}
@@ -136,6 +137,7 @@ class HardwareSpec(_ReadOnly):
     mttf: Any = None
     embodied_carbon: Any = None
     lifetime: Any = None
+    compute_efficiency: Any = None
     provenance: Mapping[str, Source] = field(default_factory=dict, repr=False)
 
 
@@ -267,6 +269,13 @@ def validate_hardware(file: CatalogFile, name: str) -> dict:
         peak[precision] = file.quantity(name, f"peak_flops.{precision}", spec, PEAK_FLOPS_UNIT)
     raw["peak_flops"] = peak
     raw.update(_quantities(file, name, entry, HARDWARE_UNITS))
+    if "compute_efficiency" in raw:
+        value = raw["compute_efficiency"]
+        fraction = value.magnitude * scale_to(value.unit, "dimensionless")
+        if not 0.0 < fraction <= 1.0:
+            raise file.error(
+                name, "compute_efficiency", f"a fraction of peak in (0, 1]; got {fraction:g}"
+            )
     return raw
 
 

@@ -69,7 +69,7 @@ def plot_roofline(
 
     hw = hardware_numbers(hardware)
     peak, bandwidth = hw.peak(precision), hw.memory_bandwidth
-    eff = efficiency_for(hw.category, efficiency)
+    eff = efficiency_for(hw, efficiency)
     peak_eff, bandwidth_eff = peak * eff.compute, bandwidth * eff.memory
     ridge = ridge_point(Q_(peak_eff, "flop/s"), Q_(bandwidth_eff, "byte/s")).m_as("flop/byte")
     points = [

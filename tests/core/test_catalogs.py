@@ -412,10 +412,18 @@ def load_error(tmp_path, text: str, loader=load_hardware) -> str:
                                 "tdp: {value: 5 W, source: toy-sheet, note: up to 1,000 W}"),
             "Toy", "tdp", "unknown key '000 W' (quote text that contains a comma)",
         ),
+        (  # a measured fraction of peak above 1 would beat the part's own peak
+            HARDWARE_OK + "    compute_efficiency: {value: 1.4, source: toy-sheet}\n",
+            "Toy", "compute_efficiency", "a fraction of peak in (0, 1]; got 1.4",
+        ),
+        (  # percent is read as a fraction: 140 % is 1.4
+            HARDWARE_OK + "    compute_efficiency: {value: 140 %, source: toy-sheet}\n",
+            "Toy", "compute_efficiency", "a fraction of peak in (0, 1]; got 1.4",
+        ),
     ],
     ids=["missing-source", "unknown-source", "wrong-unit", "count-for-bytes", "unknown-unit",
          "missing-field", "unknown-field", "unknown-precision", "bare-assumption", "not-a-number",
-         "unquoted-comma"],
+         "unquoted-comma", "efficiency-above-1", "efficiency-percent-above-1"],
 )  # fmt: skip
 def test_broken_hardware_yaml_names_file_entry_and_field(tmp_path, broken, entry, field, why):
     message = load_error(tmp_path, broken)
@@ -473,3 +481,11 @@ def test_a_typed_transformer_flop_count_is_rejected(tmp_path):
     )
     with pytest.raises(CatalogError, match="entry 'ToyLM', field 'flops_per_sample': derive it"):
         load_models(path).names()
+
+
+def test_a_measured_compute_efficiency_is_an_optional_sourced_fraction(tmp_path):
+    text = HARDWARE_OK + "    compute_efficiency: {value: 27 %, source: toy-sheet}\n"
+    toy = load_hardware(write(tmp_path, text)).Toy
+    assert toy.compute_efficiency.m_as("") == pytest.approx(0.27)
+    assert toy.provenance["compute_efficiency"].title == "Toy datasheet"
+    assert load_hardware(write(tmp_path, HARDWARE_OK)).Toy.compute_efficiency is None

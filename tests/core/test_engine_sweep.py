@@ -83,3 +83,11 @@ def test_precision_names_are_case_insensitive_and_reported_canonically():
     frame = table.to_pandas()
     assert list(frame["precision"]) == ["fp16", "bf16", "fp16"]
     assert table.skipped == [("ResNet50", "V100", "bf16")]  # V100 has fp16 and fp32 only
+
+
+def test_a_sweep_column_by_name_and_a_misspelt_one():
+    table = Engine.sweep(models="ResNet50", hardware=["H100"])
+    assert table["latency_s"] is table.columns["latency_s"]
+    with pytest.raises(KeyError) as err:
+        table["latency"]
+    assert str(err.value).startswith("unknown sweep column 'latency'. Did you mean 'latency_s'")

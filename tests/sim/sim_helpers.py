@@ -20,9 +20,9 @@ def doc_examples() -> list[tuple[str, str]]:
 # (docs/labs.md, "The hand calculation behind it"). test_raw_inputs_match_the_catalogs pins them.
 VWW_MACS = 7.5e6  # models.yaml VWW flops_per_sample 7.5 MMAC
 ESP32_INT8_PEAK = 15.36e9  # hardware.yaml ESP32_S3 peak_flops.int8, flop/s
-TINY_COMPUTE_EFF = 0.40  # engine calibration "tiny"
-TINY_OVERHEAD_S = 100e-6
-ESP32_TDP_W = 1.17
+ESP32_COMPUTE_EFF = 0.018  # hardware.yaml ESP32_S3 compute_efficiency (ESP-NN, measured)
+TINY_OVERHEAD_S = 100e-6  # engine calibration "tiny"
+ESP32_TDP_W = 0.239  # hardware.yaml ESP32_S3 tdp: busy power, radio off
 ESP32_SLEEP_W = 24.75e-6
 INFERENCES_PER_DAY = 5_000
 FLEET = 10_000_000
@@ -33,7 +33,7 @@ DAYS = 365
 
 def hand_energy_kwh(days: float = DAYS, radio: bool = True) -> float:
     """Fleet energy over ``days`` with nothing but arithmetic on the raw inputs."""
-    latency = 2 * VWW_MACS / (ESP32_INT8_PEAK * TINY_COMPUTE_EFF) + TINY_OVERHEAD_S
+    latency = 2 * VWW_MACS / (ESP32_INT8_PEAK * ESP32_COMPUTE_EFF) + TINY_OVERHEAD_S
     duty = INFERENCES_PER_DAY * latency / 86_400
     average_w = duty * ESP32_TDP_W + (1 - duty) * ESP32_SLEEP_W
     joules = average_w * days * 86_400

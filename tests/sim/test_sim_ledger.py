@@ -138,11 +138,11 @@ def test_resource_simulation_fills_every_section_and_the_constraint():
     )
     for name, section in ledger.sections().items():
         assert len(section) > 0, name
-    assert ledger.performance.latency_ms == pytest.approx(2.5414, rel=1e-4)
+    assert ledger.performance.latency_ms == pytest.approx(54.3535, rel=1e-5)  # docs/labs.md step 1
     assert ledger.performance.mfu.m_as("") <= 1
     assert ledger.constraint.name == "power budget"
     assert ledger.constraint.met
-    assert ledger.constraint.margin_fraction == pytest.approx((1.5 - 1.17) / 1.5)
+    assert ledger.constraint.margin_fraction == pytest.approx((1.5 - 0.239) / 1.5)
     assert ledger.to_dict()["constraint"]["met"] is True
     assert ledger.choices["region"] == "Quebec"
 
@@ -282,12 +282,12 @@ def test_exports_read_in_human_units():
     )
     lines = ledger.to_markdown().splitlines()
     for row in [
-        "| performance | mfu | 38.4% |",
+        "| performance | mfu | 1.80% |",  # 15.0 MFLOP / (54.35 ms x 15.36 GFLOP/s)
         "| performance | inferences_per_day | 5000/day |",
-        "| sustainability | duty_cycled_power | 197 µW |",  # 172.1 µW + 24.7 µW
-        "| sustainability | average_power | 6.97 mW |",  # + 500 x 1 s x 1.17 W / 86,400 s
-        "| sustainability | energy | 610 MWh |",  # 610,366 kWh
-        "| sustainability | carbon | 14.0 t CO₂e |",  # 610,366 kWh x 23 g/kWh
+        "| sustainability | duty_cycled_power | 776 µW |",  # 751.8 µW + 24.7 µW
+        "| sustainability | average_power | 7.55 mW |",  # + 500 x 1 s x 1.17 W / 86,400 s
+        "| sustainability | energy | 661 MWh |",  # 661,141 kWh
+        "| sustainability | carbon | 15.2 t CO₂e |",  # 661,141 kWh x 23 g/kWh
         "| economics | capex | \\$25.0 M |",  # 1e7 x 2.50 USD
         "| reliability | mttf | 50.0 years |",  # 438,000 h
         "| reliability | failure_rate | 200,000/yr |",  # 1e7 / 438,000 h x 8,766 h/yr

@@ -45,7 +45,9 @@ def test_a_persona_only_works_on_its_deployment():
         ("Smartphone", "MobileNomad", "energy per inference", True),
         ("Chatbot", "CloudTitan", "time to first token", True),
         ("GPT4", "CloudTitan", "time to train", True),
-        ("KWS", "TinyPioneer", "latency", True),  # KWS sets no power budget: next constraint
+        # KWS sets no power budget, so latency is next; and it misses it: 5.4 MFLOP at 14% of the
+        # nRF52840's 0.256 GFLOP/s + 0.1 ms = 150.8 ms > 100 ms (a 64 MHz Cortex-M4 is too slow)
+        ("KWS", "TinyPioneer", "latency", False),
     ],
 )
 def test_each_persona_reports_its_primary_constraint(app, persona, constraint, met):

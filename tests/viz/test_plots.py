@@ -257,7 +257,7 @@ def test_scorecard_prints_like_the_ledger_and_fills_the_figure():
     # one formatting path: every cell is the ledger's own text (long text wrapped at 40)
     assert [s.replace("\n", " ") for s in shown] == [text for _, _, text in rows]
     by_field = {field: text for (_, field, _), text in zip(rows, shown, strict=True)}
-    assert by_field["average_power"] == "6.97 mW"  # 196.8 µW + 500 x 1 s x 1.17 W / 86,400 s
+    assert by_field["average_power"] == "7.55 mW"  # 776.4 µW + 500 x 1 s x 1.17 W / 86,400 s
     assert by_field["mtbf"] == "2.63 min"  # 438,000 h / 1e7 = 0.0438 h
     assert by_field["failure_rate"] == "200,000/yr"  # 1e7 / 438,000 h in 1/yr, 3 digits
     assert by_field["capex"] == "$25.0 M"  # 1e7 x 2.50 USD

@@ -7,7 +7,12 @@ magnitudes), ``solve``, ``serve``, ``train``, ``sweep``, ``profiles`` (results).
 from __future__ import annotations
 
 from mlsysim.core.engine.api import Engine
-from mlsysim.core.engine.calibration import DEFAULT_EFFICIENCY, DEFAULT_TRAINING_MFU, Efficiency
+from mlsysim.core.engine.calibration import (
+    DEFAULT_EFFICIENCY,
+    DEFAULT_TRAINING_MFU,
+    Efficiency,
+    default_efficiency,
+)
 from mlsysim.core.engine.profiles import PerformanceProfile, ServingProfile, TrainingProfile
 from mlsysim.core.engine.sweep import SweepTable
 from mlsysim.core.engine.train import Parallelism
@@ -22,4 +27,5 @@ __all__ = [
     "ServingProfile",
     "SweepTable",
     "TrainingProfile",
+    "default_efficiency",
 ]

@@ -48,6 +48,8 @@ class HardwareNumbers:
     idle_power: float | None
     interconnect_bandwidth: float | None
     peaks: dict[str, float]
+    compute_efficiency: float | None = None
+    compute_efficiency_source: str | None = None
 
     @property
     def link_bandwidth(self) -> float | None:
@@ -141,6 +143,8 @@ def _hardware_numbers(spec: Any) -> HardwareNumbers:
         idle_power=_optional(getattr(spec, "idle_power", None), "W"),
         interconnect_bandwidth=_optional(getattr(spec, "interconnect_bandwidth", None), "byte/s"),
         peaks={},
+        compute_efficiency=_optional(getattr(spec, "compute_efficiency", None), "dimensionless"),
+        compute_efficiency_source=_source_text(spec, "compute_efficiency"),
     )
 
 
@@ -175,3 +179,8 @@ def require_count(value: Any, name: str, *, minimum: int = 1) -> int:
 
 def _optional(value: Any, unit: str) -> float | None:
     return None if value is None else float(value.m_as(unit))
+
+
+def _source_text(spec: Any, field: str) -> str | None:
+    source = getattr(spec, "provenance", {}).get(field)
+    return None if source is None else str(source)

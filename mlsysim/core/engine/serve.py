@@ -66,7 +66,7 @@ def serve(
         )
     peak = hw.peak(precision)
     bpp = precision_bytes(precision)
-    eff = efficiency_for(hw.category, efficiency)
+    eff = efficiency_for(hw, efficiency)
     bw = hw.memory_bandwidth
     link = hw.link_bandwidth or 1.0  # per direction; unused when tp == 1 (ring time is 0)
     layers, d_model = m.n_layers, m.d_model

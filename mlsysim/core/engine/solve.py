@@ -41,7 +41,7 @@ def solve(
     m = model_numbers(model)
     hw = hardware_numbers(hardware)
     peak = hw.peak(precision)
-    eff = efficiency_for(hw.category, efficiency)
+    eff = efficiency_for(hw, efficiency)
     flops = m.flops_per_sample * batch
     moved = weight_bytes.raw(m.params, precision_bytes(precision))
     bw = hw.memory_bandwidth

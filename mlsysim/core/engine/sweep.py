@@ -55,6 +55,9 @@ class SweepTable(Sequence):
         return self._length
 
     def __getitem__(self, index):  # type: ignore[override]
+        """``table[3]``: row 3 as a dict; ``table[1:4]``: rows; ``table["latency_s"]``: a column."""
+        if isinstance(index, str):
+            return self.column(index)
         if isinstance(index, slice):
             return [self[i] for i in range(*index.indices(self._length))]
         if index < 0:
@@ -62,6 +65,13 @@ class SweepTable(Sequence):
         if not 0 <= index < self._length:
             raise IndexError(f"sweep row {index} out of range (0..{self._length - 1})")
         return {name: _python(column[index]) for name, column in self.columns.items()}
+
+    def column(self, name: str) -> np.ndarray:
+        """One column as a numpy array (SI floats, the unit in the name: ``"latency_s"``)."""
+        try:
+            return self.columns[name]
+        except KeyError:
+            raise UnknownNameError("sweep column", name, list(self.columns)) from None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.records())
@@ -140,7 +150,7 @@ def _combinations(models, hardware, precisions, efficiency, skip_unsupported):
         m = model_numbers(model)
         for part in _as_list(hardware):
             hw = hardware_numbers(part)
-            eff = efficiency_for(hw.category, efficiency)
+            eff = efficiency_for(hw, efficiency)
             for precision in map(precision_name, _as_list(precisions)):
                 try:
                     peak = hw.peak(precision)
