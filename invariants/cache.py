@@ -9,14 +9,18 @@ holds its last run and is valid only while all of these are unchanged:
 - every dependency the kernel reported: the file of each module in ``sys.modules`` at the end
   of the run and each data file it opened from the book or site-packages. A file is unchanged
   when its (size, mtime_ns) match, or, after a touch, when its SHA-256 still matches.
+
+Each check ends with ``prune``: entries of chapters that no longer exist are deleted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -102,6 +106,38 @@ class ResultCache:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(entry, sort_keys=True).encode("utf-8"))
         return path
+
+    def prune(self, chapters: Iterable[Path]) -> list[Path]:
+        """Delete the entries no chapter can use again and return their paths.
+
+        ``chapters`` (the ones just checked) keep their entries unread. Any other entry is kept
+        while the chapter it records still exists (a check of one chapter leaves the rest of the
+        book's cache alone) and deleted when that chapter is gone (renamed, deleted, or the book
+        moved), when it is unreadable, or when an older cache version wrote it. Nothing but
+        ``*.json`` entries is touched.
+        """
+        keep = {self.entry_path(chapter).name for chapter in chapters}
+        try:
+            candidates = [p for p in self.cache_dir.glob("*.json") if p.name not in keep]
+        except OSError:
+            return []
+        removed = []
+        for path in candidates:
+            if self._orphaned(path):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed.append(path)
+        return removed
+
+    def _orphaned(self, path: Path) -> bool:
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            chapter = Path(entry["chapter"])
+        except (OSError, ValueError, TypeError, KeyError):
+            return True
+        if entry.get("version") != CACHE_VERSION or self.entry_path(chapter).name != path.name:
+            return True
+        return not chapter.is_file()
 
 
 def chapter_key(text: str, golden: Path, env: dict[str, str] | None, kernel_name: str) -> str:

@@ -133,6 +133,9 @@ class _BookCheck:
             wall_s=time.perf_counter() - started,
         )
         self._write(report, json_path, junit_path)
+        if self.use_cache:  # entries of renamed or deleted chapters would pile up forever
+            with contextlib.suppress(OSError):
+                self.cache.prune(self.book.chapters)
         return report
 
     def _clash(self, path: Path, other: Path) -> ExecutionError:

@@ -127,3 +127,37 @@ def test_one_cache_object_judges_a_shared_dependency_once(tmp_path, monkeypatch)
     assert fresh.load(chapter.path, chapter.text, golden) == run
     assert fresh.load(other.path, other.text, golden) is not None
     assert stats.count(str(module)) == 1
+
+
+def test_prune_deletes_entries_of_chapters_that_are_gone_and_keeps_the_rest(tmp_path):
+    cache, chapter, golden, *_ = _setup(tmp_path)
+    kept = cache.entry_path(chapter.path)
+    other = _chapter(tmp_path / "other.qmd")  # exists, but not among the chapters just checked
+    other.path.write_text(other.text)
+    other_entry = cache.store(other.path, other.text, golden, _run(other.path, ()))
+    gone = tmp_path / "renamed.qmd"  # stored, then deleted: a rename or a removed chapter
+    gone.write_text(chapter.text)
+    gone_entry = cache.store(gone, chapter.text, golden, _run(gone, ()))
+    gone.unlink()
+    corrupt = cache.cache_dir / "broken-000000000000.json"
+    corrupt.write_text("{not json")
+    unrelated = cache.cache_dir / "README.txt"
+    unrelated.write_text("not an entry")
+
+    assert sorted(cache.prune([chapter.path])) == sorted([gone_entry, corrupt])
+    assert sorted(p.name for p in cache.cache_dir.iterdir()) == sorted(
+        [kept.name, other_entry.name, "README.txt"]
+    )
+    assert cache.prune([chapter.path]) == []  # nothing left to prune
+
+
+def test_prune_drops_an_entry_written_by_an_older_cache_version(tmp_path):
+    cache, chapter, *_ = _setup(tmp_path)
+    chapter.path.write_text(chapter.text)
+    entry = cache.entry_path(chapter.path)
+    entry.write_text(entry.read_text().replace('"version": 1', '"version": 0'))
+    assert cache.prune([]) == [entry]
+
+
+def test_prune_of_a_missing_cache_folder_is_a_no_op(tmp_path):
+    assert ResultCache(tmp_path / "absent").prune([tmp_path / "ch.qmd"]) == []

@@ -97,6 +97,19 @@ def test_author_workflow_new_update_cached_then_a_shifted_constant(tmp_path):
     assert by_key["ridge"]["line"] == 21
 
 
+def test_a_moved_book_leaves_no_stale_cache_entries(tmp_path):
+    book = _copy("tiny", tmp_path)
+    assert invoke(book, "--update").exit_code == 0
+    cache = book / ".invariants" / "cache"
+    before = sorted(p.name for p in cache.glob("*.json"))
+    moved = Path(shutil.move(book, tmp_path / "moved"))  # every entry now names a gone path
+
+    assert invoke(moved).exit_code == 0
+    after = sorted(p.name for p in (moved / ".invariants" / "cache").glob("*.json"))
+    assert len(after) == len(before) == 2  # index.qmd and ridge.qmd: one entry each, not two
+    assert set(after).isdisjoint(before)  # re-keyed on the new location; old entries pruned
+
+
 @pytest.fixture(scope="module")
 def bad_book(tmp_path_factory):
     """The bad-input book, checked once (no --update) with a 3 s cell timeout."""
