@@ -21,6 +21,7 @@ from _pytest._code.code import ReprFileLocation, TerminalRepr
 
 _BOOK_CHAPTERS = pytest.StashKey[dict[Path, Any]]()
 _GOLDEN_OWNERS = pytest.StashKey[dict[tuple[Path, str], Path]]()
+_STRICT = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -64,6 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
     of ``testpaths`` when no paths were given)."""
     config.stash[_BOOK_CHAPTERS] = {}
     config.stash[_GOLDEN_OWNERS] = {}
+    config.stash[_STRICT] = _strict(config)  # a typo in the ini option stops the run here
     raw = config.getoption("invariants_book", default=None)
     if raw is None:
         return
@@ -145,7 +147,7 @@ class ChapterItem(pytest.Item):
         from invariants.report import ChapterReport
 
         config = self.config
-        strict = _strict(config)
+        strict = config.stash[_STRICT]
         try:
             chapter = read_qmd(self.path)
         except QmdError as exc:
@@ -252,12 +254,15 @@ def _timeout(config: pytest.Config) -> float:
 def _strict(config: pytest.Config) -> bool:
     if config.getoption("invariants_strict", default=None):
         return True
-    ini = str(config.getini("invariants_strict")).strip()
+    ini = str(config.getini("invariants_strict")).strip().lower()
+    if ini in _TRUE or ini in _FALSE:
+        return ini in _TRUE
     if ini:
-        return _truthy(ini)
-    return _truthy(os.environ.get("CI", ""))
+        raise pytest.UsageError(
+            f"invariants_strict = {ini!r}: use true or false, or leave it unset to follow $CI"
+        )
+    return os.environ.get("CI", "").strip().lower() not in ("", *_FALSE)  # CI=true, CI=1, ...
 
 
-def _truthy(text: str) -> bool:
-    """An environment or ini flag: off when empty, ``0``, ``false``, ``no`` or ``off``."""
-    return text.strip().lower() not in ("", "0", "false", "no", "off")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")

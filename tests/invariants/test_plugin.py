@@ -174,6 +174,22 @@ def test_new_values_fail_only_under_strict(pytester, book, fake_runner):
     result.stdout.fnmatch_lines(["index.qmd:12: new: inline `{python} chapters * 2`"])
 
 
+def test_the_ini_option_overrides_ci_and_a_typo_in_it_is_a_usage_error(
+    pytester, book, fake_runner, monkeypatch
+):
+    record_goldens(pytester, book)
+    index = book / "index.qmd"
+    index.write_text(index.read_text() + "\nTwice: `{python} chapters * 2`.\n")
+    monkeypatch.setenv("CI", "true")
+    off = pytester.runpytest("--invariants", str(book), "-o", "invariants_strict=false")
+    off.assert_outcomes(passed=2)
+    typo = pytester.runpytest("--invariants", str(book), "-o", "invariants_strict=ture")
+    assert typo.ret == pytest.ExitCode.USAGE_ERROR
+    typo.stderr.fnmatch_lines(
+        ["*invariants_strict = 'ture': use true or false, or leave it unset to follow $CI*"]
+    )
+
+
 @pytest.mark.parametrize(("ci", "failed"), [("true", 1), ("1", 1), ("false", 0), ("0", 0), ("", 0)])
 def test_the_ci_variable_turns_strict_mode_on(pytester, book, fake_runner, monkeypatch, ci, failed):
     record_goldens(pytester, book)
