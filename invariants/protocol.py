@@ -16,7 +16,13 @@ Record (JSON, schema ``CHECK_SCHEMA`` below, ``protocol`` = 1)::
                             "unit": str | null, "text": str}},
      "golden": null | {"magnitude": number, "unit": str | null, "text": str,
                        "rtol": number | null, "atol": number | null},
-     "file": str, "line": int}    # the caller's file and line (a kernel cell's own line)
+     "file": str, "line": int,    # the caller's file and line (a kernel cell's own line)
+     "cell_file": str | null,     # optional: when file is not a kernel cell (a helper module
+     "cell_line": int | null}     # the chapter imported), the innermost cell frame that led there
+
+``cell_file``/``cell_line`` are optional and null when ``file`` is itself a cell or no cell is on
+the stack; a payload without them (an older library) reads as null. They let the verifier place
+a check written in a module at the ``.qmd`` line of the chapter code that called it.
 
 Any library can speak it: nothing here imports a physics package. Values that know their own
 published form expose ``_invariants_value_() -> {"magnitude", "unit"}``; pint Quantities are
@@ -71,6 +77,8 @@ CHECK_SCHEMA: dict[str, Any] = {
         },
         "file": {"type": "string"},
         "line": {"type": "integer", "minimum": 0},
+        "cell_file": {"type": ["string", "null"]},
+        "cell_line": {"type": ["integer", "null"], "minimum": 0},
     },
 }
 
@@ -101,6 +109,8 @@ class CheckRecord:
     values: dict[str, PublishedValue] = field(default_factory=dict)
     golden: dict[str, Any] | None = None
     protocol: int = PROTOCOL_VERSION
+    cell_file: str | None = None
+    cell_line: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,6 +129,8 @@ class CheckRecord:
             values=values,
             golden=payload.get("golden"),
             protocol=payload["protocol"],
+            cell_file=payload.get("cell_file"),
+            cell_line=payload.get("cell_line"),
         )
 
 
@@ -142,6 +154,13 @@ def validate_payload(payload: Any) -> None:
         raise ProtocolError("check payload 'passed' must be a boolean")
     if not isinstance(payload["line"], int) or payload["line"] < 0:
         raise ProtocolError("check payload 'line' must be a non-negative integer")
+    cell_file, cell_line = payload.get("cell_file"), payload.get("cell_line")
+    if (cell_file is None) != (cell_line is None):
+        raise ProtocolError("check payload 'cell_file' and 'cell_line' go together (or are null)")
+    if cell_file is not None and not isinstance(cell_file, str):
+        raise ProtocolError("check payload 'cell_file' must be a string or null")
+    if cell_line is not None and (not isinstance(cell_line, int) or cell_line < 0):
+        raise ProtocolError("check payload 'cell_line' must be a non-negative integer or null")
     if not isinstance(payload["values"], dict):
         raise ProtocolError("check payload 'values' must be an object")
     for label, value in payload["values"].items():

@@ -1,12 +1,13 @@
 """``check()``: guards that keep a chapter's prose true to its math.
 
 ``check(condition, message, **values)`` and its methods ``between``, ``close`` and ``golden`` each
-build one ``invariants.protocol.CheckRecord`` carrying the caller's file and line. Raise mode
-(the default; ``MLSYSIM_CHECK_MODE`` unset or ``raise``) raises ``InvariantError`` on a failure.
-Collect mode (``MLSYSIM_CHECK_MODE=collect``, read at every call) publishes each record through
-``IPython.display.display({MIME_CHECK: record.to_json()}, raw=True)`` and carries on, so the
-verifier sees every broken sentence of a chapter in one run. ``with check.collecting() as
-records:`` collects in-process instead (tests, notebooks).
+build one ``invariants.protocol.CheckRecord`` carrying the caller's file and line (and, when a
+module's code called it from a kernel cell, that cell's file and line: the chapter's call site).
+Raise mode (the default; ``MLSYSIM_CHECK_MODE`` unset or ``raise``) raises ``InvariantError`` on
+a failure. Collect mode (``MLSYSIM_CHECK_MODE=collect``, read at every call) publishes each
+record through ``IPython.display.display({MIME_CHECK: record.to_json()}, raw=True)`` and carries
+on, so the verifier sees every broken sentence of a chapter in one run. ``with
+check.collecting() as records:`` collects in-process instead (tests, notebooks).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import math
 import os
 import re
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Container, Iterator
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -39,10 +40,39 @@ def _is_quantity(value: Any) -> bool:
     return hasattr(value, "magnitude") and hasattr(value, "units") and hasattr(value, "m_as")
 
 
-def _caller(depth: int = 2) -> tuple[str, int]:
-    """File and line of the code that called the public ``check`` method."""
+class _Site(NamedTuple):
+    """Where a check was called: ``file``/``line`` of the caller; ``cell_file``/``cell_line``
+    the innermost kernel cell frame that led there when the caller is not a cell (a helper
+    module's function called from a chapter), else None."""
+
+    file: str
+    line: int
+    cell_file: str | None = None
+    cell_line: int | None = None
+
+
+def _caller(depth: int = 2) -> _Site:
+    """The site of the code that called the public ``check`` method."""
     frame = sys._getframe(depth)
-    return frame.f_code.co_filename, frame.f_lineno
+    site = _Site(frame.f_code.co_filename, frame.f_lineno)
+    cells = _kernel_cell_files()
+    if not cells or site.file in cells:
+        return site
+    outer = frame.f_back
+    while outer is not None:
+        if outer.f_code.co_filename in cells:
+            return site._replace(cell_file=outer.f_code.co_filename, cell_line=outer.f_lineno)
+        outer = outer.f_back
+    return site
+
+
+def _kernel_cell_files() -> Container[str]:
+    """The file names IPython gave the cells it compiled (the runner maps them to execution
+    counts, hence to ``.qmd`` cells); empty outside IPython. IPython is looked up, not imported."""
+    ipython = sys.modules.get("IPython")
+    get_ipython = getattr(ipython, "get_ipython", None)
+    shell = get_ipython() if get_ipython else None
+    return getattr(getattr(shell, "compile", None), "_filename_map", None) or {}
 
 
 def current_mode() -> str:
@@ -209,16 +239,18 @@ class Check:
             "rtol": rtol,
             "atol": atol,
         }
-        file, line = _caller()
+        site = _caller()
         record = CheckRecord(
             kind="golden",
             message=message or name,
             passed=True,
-            file=file,
-            line=line,
+            file=site.file,
+            line=site.line,
             name=name,
             values={name: described},
             golden=golden,
+            cell_file=site.cell_file,
+            cell_line=site.cell_line,
         )
         self._dispatch(record)
         return value
@@ -240,7 +272,7 @@ class Check:
         return current_mode()
 
     def _emit(
-        self, kind: str, message: str, passed: bool, values: dict[str, Any], where: tuple
+        self, kind: str, message: str, passed: bool, values: dict[str, Any], where: _Site
     ) -> bool:
         if not isinstance(message, str):
             raise TypeError(f"check message must be a str, got {type(message).__name__}")
@@ -248,9 +280,11 @@ class Check:
             kind=kind,
             message=message,
             passed=passed,
-            file=where[0],
-            line=where[1],
+            file=where.file,
+            line=where.line,
             values={label: published_value(value) for label, value in values.items()},
+            cell_file=where.cell_file,
+            cell_line=where.cell_line,
         )
         self._dispatch(record)
         return passed

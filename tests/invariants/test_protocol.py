@@ -1,10 +1,17 @@
-"""published_value: what a check or golden value looks like on the wire."""
+"""The wire: what a check or golden value looks like, and which payloads a verifier accepts."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from invariants.protocol import PublishedValue, published_value
+from invariants.protocol import (
+    CheckRecord,
+    ProtocolError,
+    PublishedValue,
+    published_value,
+    validate_payload,
+)
 from mlsysim import Q_
 
 
@@ -35,3 +42,42 @@ def test_arrays_keep_every_element():
 def test_non_finite_magnitudes_are_sent_as_null():
     assert published_value(float("nan")).magnitude is None
     assert published_value(Q_(float("inf"), "s")).magnitude is None
+
+
+_PAYLOAD = {
+    "protocol": 1, "kind": "check", "name": None, "message": "x is below 10", "passed": False,
+    "values": {"x": {"magnitude": 15.0, "unit": None, "text": "15"}}, "golden": None,
+    "file": "/book/chapters/helper.py", "line": 3,
+}  # fmt: skip
+
+
+def test_a_payload_without_the_optional_cell_frame_reads_as_none():
+    record = CheckRecord.from_json(dict(_PAYLOAD))  # what a library older than cell_file sends
+    assert (record.file, record.line, record.cell_file, record.cell_line) == (
+        "/book/chapters/helper.py",
+        3,
+        None,
+        None,
+    )
+
+
+def test_the_cell_frame_of_a_check_in_a_module_round_trips():
+    payload = {**_PAYLOAD, "cell_file": "/tmp/ipykernel_42/9813.py", "cell_line": 2}
+    record = CheckRecord.from_json(payload)
+    assert (record.cell_file, record.cell_line) == ("/tmp/ipykernel_42/9813.py", 2)
+    assert record.to_json() == payload
+
+
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        ({"cell_file": "/tmp/ipykernel_42/9813.py"}, "'cell_file' and 'cell_line' go together"),
+        ({"cell_line": 2}, "'cell_file' and 'cell_line' go together"),
+        ({"cell_file": 7, "cell_line": 2}, "'cell_file' must be a string or null"),
+        ({"cell_file": "c.py", "cell_line": -1}, "'cell_line' must be a non-negative integer"),
+        ({"cell_file": "c.py", "cell_line": "2"}, "'cell_line' must be a non-negative integer"),
+    ],
+)
+def test_a_broken_cell_frame_is_a_protocol_error(extra, error):
+    with pytest.raises(ProtocolError, match=error):
+        validate_payload({**_PAYLOAD, **extra})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -252,3 +254,52 @@ def test_a_call_spread_over_lines_reports_its_first_line():
             "spread over four lines",
         )
     assert records[0].line == first
+
+
+def test_a_check_in_a_helper_module_records_the_kernel_cell_line_that_called_it(
+    monkeypatch, tmp_path
+):
+    """Regression (issue 8): a failed check() inside a module the chapter imported had no
+    .qmd location; the record now carries the innermost cell frame: the chapter's call site."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    helper = tmp_path / "helper_for_guards.py"
+    helper.write_text(
+        'from mlsysim import check\n\ndef guard(x): check(x < 10, "x is below 10", x=x)\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv(ENV_MODE, "collect")
+    shell = InteractiveShell.instance()
+    try:
+        with capture_output() as captured:
+            shell.run_cell("import helper_for_guards\nfrom mlsysim import check\n")
+            shell.run_cell("y = 1\nhelper_for_guards.guard(3 * 5)\ncheck(True, 'in the cell')\n")
+            shell.run_cell("def wrap(v):\n    return helper_for_guards.guard(v)\n")
+            shell.run_cell("wrap(2)\n")
+        cells = set(shell.compile._filename_map)  # the cell files IPython compiled
+    finally:
+        InteractiveShell.clear_instance()
+        sys.modules.pop("helper_for_guards", None)
+    in_module, in_cell, wrapped = (
+        CheckRecord.from_json(out.data[MIME_CHECK]) for out in captured.outputs
+    )
+    assert (Path(in_module.file), in_module.line, in_module.passed) == (helper, 3, False)
+    assert (in_module.cell_file, in_module.cell_line) == (in_cell.file, 2)  # line 2 of cell 2
+    # written in the cell itself: file/line already are the call site
+    assert in_cell.file in cells and (in_cell.line, in_cell.cell_file) == (3, None)
+    # the innermost cell frame: the function defined in cell 3, not the call in cell 4
+    assert (Path(wrapped.file), wrapped.line) == (helper, 3)
+    assert wrapped.cell_file in cells - {in_cell.file} and wrapped.cell_line == 2
+
+
+def test_outside_ipython_a_record_has_no_cell_frame(monkeypatch):
+    monkeypatch.setitem(sys.modules, "IPython", None)  # as if never imported
+    with check.collecting() as records:
+        _guard_in_this_module(15)
+    assert (records[0].cell_file, records[0].cell_line) == (None, None)
+    assert records[0].line == _guard_in_this_module.__code__.co_firstlineno + 1
+
+
+def _guard_in_this_module(x):
+    check(x < 10, "x is below 10", x=x)
