@@ -22,6 +22,7 @@ from mlsysim.viz.unit_text import (
     latex_text,
     parse_unit,
     registry,
+    require_ascii_latex,
     unit_label,
     unit_name,
 )
@@ -50,27 +51,35 @@ class Formatted(str):
 
     ``_repr_markdown_`` makes Quarto/Jupyter insert it verbatim (latex style is meant to sit
     inside ``$...$``); ``_invariants_value_`` gives the verifier the published magnitude/unit.
+    The LaTeX rendering is ASCII: asking for it (``style="latex"`` or ``.latex``) when a
+    character has no TeX form (``ü`` in a noun, ``€``) is a FormatError naming the character.
     """
 
     magnitude: float
     unit: str | None
     style: str
     text: str
-    latex: str
     markdown: str
 
     def __new__(cls, renderings: dict[str, str], style: str, magnitude: float, unit: str | None):
+        if style == "latex":
+            require_ascii_latex(renderings["latex"])
         self = super().__new__(cls, renderings[style])
         self.style = style
         self.magnitude = magnitude
         self.unit = unit
         self.text = renderings["text"]
-        self.latex = renderings["latex"]
+        self._latex = renderings["latex"]
         self.markdown = renderings["markdown"]
         return self
 
+    @property
+    def latex(self) -> str:
+        """The LaTeX rendering (math content for ``$...$``, ASCII only)."""
+        return require_ascii_latex(self._latex)
+
     def __getnewargs__(self) -> tuple:  # pickle and copy rebuild all renderings
-        renderings = {"text": self.text, "latex": self.latex, "markdown": self.markdown}
+        renderings = {"text": self.text, "latex": self._latex, "markdown": self.markdown}
         return (renderings, self.style, self.magnitude, self.unit)
 
     def _repr_markdown_(self) -> str:
@@ -199,10 +208,15 @@ def fmt(
         if exact_int
         else round_digits(magnitude, sig, decimals, notation)
     )
-    unit_text = display_unit(pint_unit)
+    unit_text = display_unit(pint_unit, one=_is_one(digits))
     tight = unit_text in ("%", "×")
     renderings = _compose(digits, unit_text, tight=tight)
     return Formatted(renderings, style, magnitude, unit_name(pint_unit))
+
+
+def _is_one(digits: Digits) -> bool:
+    """The number prints as exactly ``1`` (or ``-1``): its count unit reads singular."""
+    return digits.mantissa.lstrip("-") == "1" and digits.exponent == 0
 
 
 def fmt_percent(
@@ -302,16 +316,17 @@ def fmt_count(value: Any, noun: str | None = None, sig: int = 3, style: str = "t
     """
     _check_style(style)
     published = None
+    units = None
     if _is_quantity(value):
-        published = unit_name(value.units)
-        if noun is None:
-            noun = display_unit(value.units) or None
+        published, units = unit_name(value.units), value.units
         value = _dimensionless(value, "count")
     number = _real(value, "count")
     if number.is_integer() and abs(number) < 1000:
         digits, word = Digits(str(int(number)), 0, number), ""
     else:
         digits, word = _scaled(number, sig)
+    if noun is None and units is not None:
+        noun = display_unit(units, one=_is_one(digits) and not word) or None
     label = " ".join(part for part in (word, noun or "") if part)
     return Formatted(_compose(digits, label), style, number, published)
 

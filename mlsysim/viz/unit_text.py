@@ -1,13 +1,15 @@
 """Unit text for prose: pint names parsed and published, readable units, LaTeX and Markdown.
 
-``display_unit`` turns pint's short form into what a reader expects (``TFLOP/s``, ``kg CO₂e``);
-``latex_text`` makes upright TeX valid inside ``$...$``; ``escape_markdown`` protects Pandoc's
-special characters.
+``display_unit`` turns pint's short form into what a reader expects (``TFLOP/s``, ``kg CO₂e``,
+``J/token``); ``latex_text`` makes upright ASCII TeX valid inside ``$...$``;
+``escape_markdown`` protects Pandoc's special characters.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 from typing import Any
 
 from mlsysim.errors import FormatError
@@ -48,10 +50,33 @@ def unit_name(unit: Any) -> str | None:
 
 
 _TOKEN = re.compile(r"[A-Za-zµ][A-Za-z0-9µ]*")
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"
 
 
-def _display_token(match: re.Match[str]) -> str:
-    token = match.group(0)
+@functools.cache
+def count_units() -> dict[str, str]:
+    """The counting units and their plural symbols, ``{"param": "params", "sample": "samples",
+    "token": "tokens"}``: dimensionless units of the registry whose symbol is their name + "s"
+    (``token = [] = tokens`` in ``units_definitions.txt``)."""
+    ureg = registry()
+    return {
+        name: name + "s"
+        for name in ureg
+        if ureg.get_symbol(name) == name + "s" and not ureg.get_dimensionality(name)
+    }
+
+
+def _singular(symbol: str) -> str:
+    """``tokens`` -> ``token``, ``Mtokens`` -> ``Mtoken``; any other symbol unchanged."""
+    for name, plural in count_units().items():
+        if symbol.endswith(plural):
+            prefix = symbol[: -len(plural)]
+            if any(unit == name for _, unit, _ in registry().parse_unit_name(symbol)):
+                return prefix + name
+    return symbol
+
+
+def _display_token(token: str) -> str:
     if token.endswith("FLOPs"):
         return token[:-1] + "/s"
     if token.endswith("CO2eq") or token.endswith("CO2e"):
@@ -59,27 +84,85 @@ def _display_token(match: re.Match[str]) -> str:
     return {"dollar": "USD", "a": "yr"}.get(token, token)
 
 
-def display_unit(unit: Any) -> str:
-    """Readable unit text: ``TFLOP/s``, ``GB/s``, ``ms``, ``kg CO₂e``, ``FLOP/byte``."""
+def display_unit(unit: Any, *, one: bool = False) -> str:
+    """Readable unit text: ``TFLOP/s``, ``GB/s``, ``ms``, ``kg CO₂e``, ``FLOP/byte``.
+
+    A count unit reads plural only where English wants it, as a numerator to the first power
+    (``tokens/s``, ``params``); per count or powered it is singular (``J/token``, ``B/param``,
+    ``token²``), and ``one=True`` (the number printed is exactly 1) makes it singular throughout.
+    """
     if unit is None:
         return ""
     short = format(unit, "~P")
     if short in ("", "dimensionless"):
         return ""
-    text = _TOKEN.sub(_display_token, short).replace(" / ", "/")
+    slash = short.find("/")
+
+    def readable(match: re.Match[str]) -> str:
+        token = match.group(0)
+        per_count = 0 <= slash < match.start()
+        powered = short[match.end() : match.end() + 1] in tuple(_SUPERSCRIPTS)
+        return _display_token(_singular(token) if one or per_count or powered else token)
+
+    text = _TOKEN.sub(readable, short).replace(" / ", "/")
     return "FLOP/byte" if text == "FLOP/B" else text
 
 
-_SUPERSCRIPT_RUN = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+")
-_LATEX_CHARS = {" ": r"\,", "µ": r"\mu ", "·": r"\cdot ", "₂": "_{2}", "-": r"\text{-}"}
+_SUPERSCRIPT_RUN = re.compile(f"[{_SUPERSCRIPTS}]+")
+_SUBSCRIPT_RUN = re.compile("[₀₁₂₃₄₅₆₇₈₉]+")
+_LATEX_CHARS = {" ": r"\,", "µ": r"\mu ", "·": r"\cdot ", "-": r"\text{-}", "Å": r"\mathring{A}"}
+# TeX has a command for every small Greek letter but omicron, and for these capitals only
+# (the rest look Latin: Alpha is A)
+_TEX_CAPITALS = {"Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi"}
+_TEX_CAPITALS.add("Omega")
+_DEGREE = "°"
+
+
+def _latex_char(char: str) -> str:
+    """One character of unit text as TeX: ``Ω`` -> ``\\Omega``, ``µ`` -> ``\\mu``; ASCII and
+    characters TeX has no command for pass through (``Formatted`` then refuses them)."""
+    if char in LATEX_SPECIAL:
+        return LATEX_SPECIAL[char]
+    if char in _LATEX_CHARS:
+        return _LATEX_CHARS[char]
+    name = unicodedata.name(char, "").split()
+    if name[:2] == ["GREEK", "CAPITAL"] or name[:2] == ["GREEK", "SMALL"]:
+        small = name[1] == "SMALL"
+        letter = name[-1].lower() if small else name[-1].capitalize()
+        if letter in _TEX_CAPITALS or (small and letter != "omicron"):
+            return "\\" + letter + " "
+    return char
 
 
 def latex_text(text: str) -> str:
-    """Upright TeX for unit or noun text, valid inside ``$...$``: ``\\mathrm{kg\\,CO_{2}e}``."""
-    out = "".join(LATEX_SPECIAL.get(char) or _LATEX_CHARS.get(char, char) for char in text)
-    plain = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
-    out = _SUPERSCRIPT_RUN.sub(lambda run: "^{" + run.group(0).translate(plain) + "}", out)
-    return r"\mathrm{" + out + "}"
+    """Upright TeX for unit or noun text, valid inside ``$...$``: ``\\mathrm{kg\\,CO_{2}e}``,
+    ``^{\\circ}\\mathrm{C}`` (degrees), ``\\mathrm{k\\Omega }`` (Greek as TeX commands)."""
+    parts = []
+    for index, piece in enumerate(text.split(_DEGREE)):
+        if index:
+            parts.append(r"^{\circ}")
+        if piece:
+            out = "".join(_latex_char(char) for char in piece)
+            out = _SUPERSCRIPT_RUN.sub(lambda run: "^{" + _plain_digits(run.group(0)) + "}", out)
+            out = _SUBSCRIPT_RUN.sub(lambda run: "_{" + _plain_digits(run.group(0)) + "}", out)
+            parts.append(r"\mathrm{" + out + "}")
+    return "".join(parts)
+
+
+def _plain_digits(run: str) -> str:
+    return run.translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻₀₁₂₃₄₅₆₇₈₉", "0123456789-0123456789"))
+
+
+def require_ascii_latex(latex: str) -> str:
+    """``latex`` if it is ASCII (pdflatex-safe), else a FormatError naming the character."""
+    for char in latex:
+        if ord(char) > 127:
+            name = unicodedata.name(char, f"U+{ord(char):04X}")
+            raise FormatError(
+                f"LaTeX output must be ASCII, but {char!r} ({name}) in {latex!r} has no TeX "
+                "form; use style='text', or write the unit or noun in ASCII"
+            )
+    return latex
 
 
 def escape_markdown(text: str) -> str:

@@ -51,6 +51,42 @@ def test_readable_unit_names():
     assert fmt(Q_(2.5, "us"), style="latex") == r"2.50\,\mathrm{\mu s}"
 
 
+@pytest.mark.parametrize(
+    ("quantity", "text", "latex"),
+    [  # per count: singular (pint's symbols are the plurals tokens, params, samples)
+        (Q_(0.5, "J/token"), "0.500 J/token", r"0.500\,\mathrm{J/token}"),
+        (Q_(2, "flop/param"), "2.00 FLOP/param", r"2.00\,\mathrm{FLOP/param}"),
+        (Q_(16, "byte/param"), "16.0 B/param", r"16.0\,\mathrm{B/param}"),
+        (Q_(3, "ms/token"), "3.00 ms/token", r"3.00\,\mathrm{ms/token}"),
+        (Q_(0.02, "kWh/sample"), "0.0200 kWh/sample", r"0.0200\,\mathrm{kWh/sample}"),
+        (Q_(2, "USD/Mtoken"), "2.00 USD/Mtoken", r"2.00\,\mathrm{USD/Mtoken}"),
+        (Q_(3, "token/param"), "3.00 tokens/param", r"3.00\,\mathrm{tokens/param}"),
+        (Q_(3, "token**2"), "3.00 token²", r"3.00\,\mathrm{token^{2}}"),
+        # a count of things: plural, as today
+        (Q_(7e9, "param"), "7.00 × 10⁹ params", r"7.00 \times 10^{9}\,\mathrm{params}"),
+        (Q_(100, "token/s"), "100 tokens/s", r"100\,\mathrm{tokens/s}"),
+        (Q_(40, "token/J"), "40.0 tokens/J", r"40.0\,\mathrm{tokens/J}"),
+        (Q_(2.5, "Mtoken/s"), "2.50 Mtokens/s", r"2.50\,\mathrm{Mtokens/s}"),
+    ],
+)
+def test_count_units_read_singular_per_count_and_plural_as_counts(quantity, text, latex):
+    assert fmt(quantity) == text
+    assert fmt(quantity, style="latex") == latex
+
+
+def test_exactly_one_count_is_singular():
+    assert fmt(1, "token") == "1 token"
+    assert fmt(Q_(1.0, "token/s"), sig=1) == "1 token/s"
+    assert fmt(Q_(1.0, "token/s")) == "1.00 tokens/s"  # a decimal takes the plural
+    assert fmt_count(Q_(1, "param")) == "1 param"
+    assert fmt_count(Q_(2, "param")) == "2 params"
+    assert fmt_count(Q_(1e9, "token")) == "1.00 B tokens"
+    assert fmt(Q_(0.5, "J/token"))._invariants_value_() == {
+        "magnitude": 0.5,
+        "unit": "joule / token",
+    }
+
+
 def test_significant_digits_and_round_half_up():
     assert fmt(3.14159) == "3.14"
     assert fmt(3.14159, sig=5) == "3.1416"

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from mlsysim.core.units import Q_
+from mlsysim.errors import FormatError
 from mlsysim.viz import formatting as f
 
 CASES = {
@@ -32,6 +33,12 @@ CASES = {
     "tiny_percent": lambda: f.fmt_percent(1e-9, style="latex"),
     "huge_range": lambda: f.fmt_range(1e15, 2e15, "W", style="latex"),
     "tiny_money": lambda: f.fmt_currency(-1e-9, style="latex"),
+    "per_token": lambda: f.fmt(Q_(0.5, "J/token"), style="latex"),
+    "celsius": lambda: f.fmt(Q_(30, "degC"), style="latex"),
+    "celsius_delta": lambda: f.fmt(Q_(2.5, "W/delta_degC"), style="latex"),
+    "kilohm": lambda: f.fmt(Q_(4.7, "kohm"), style="latex"),
+    "greek_mu": lambda: f.fmt(Q_(2.5, "μs"), style="latex"),
+    "angstrom": lambda: f.fmt(Q_(1.5, "angstrom"), style="latex"),
 }
 
 
@@ -63,6 +70,30 @@ def test_exact_latex_forms():
     assert str(CASES["hyphen"]()) == r"625\,\mathrm{K\,GPU\text{-}hours}"
     assert str(CASES["big_power"]()) == r"3.00\,\mathrm{m^{10}}"
     assert str(CASES["money"]()) == r"-{\$}1.20\,\mathrm{M}"
+    assert str(CASES["per_token"]()) == r"0.500\,\mathrm{J/token}"
+
+
+def test_non_ascii_unit_characters_become_tex_commands():
+    assert str(CASES["celsius"]()) == r"30.0\,^{\circ}\mathrm{C}"  # text: "30.0 °C"
+    assert str(CASES["celsius_delta"]()) == r"2.50\,\mathrm{W/\Delta }^{\circ}\mathrm{C}"
+    assert str(CASES["kilohm"]()) == r"4.70\,\mathrm{k\Omega }"  # text: "4.70 kΩ"
+    assert str(CASES["greek_mu"]()) == r"2.50\,\mathrm{\mu s}"
+    assert str(CASES["angstrom"]()) == r"1.50\,\mathrm{\mathring{A}}"
+    assert f.fmt(Q_(30, "degC")) == "30.0 °C"  # text keeps the Unicode
+    assert f.fmt(Q_(3, "ohm")).latex == r"3.00\,\mathrm{\Omega }"
+
+
+def test_a_character_with_no_tex_form_is_an_error_naming_it():
+    with pytest.raises(FormatError) as caught:
+        f.fmt_count(3, "Nutzer€", style="latex")
+    assert str(caught.value) == (
+        "LaTeX output must be ASCII, but '€' (EURO SIGN) in '3\\\\,\\\\mathrm{Nutzer€}' has no "
+        "TeX form; use style='text', or write the unit or noun in ASCII"
+    )
+    text = f.fmt_currency(5, symbol="€")  # the text rendering is fine; only LaTeX refuses
+    assert text == "€5.00"
+    with pytest.raises(FormatError, match=r"'€' \(EURO SIGN\)"):
+        getattr(text, "latex")  # noqa: B009 (the property raises)
 
 
 pypandoc = pytest.importorskip("pypandoc")
