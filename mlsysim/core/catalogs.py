@@ -60,6 +60,7 @@ HARDWARE_UNITS = {
     "embodied_carbon": ("kgCO2e", False),
     "lifetime": ("year", False),
     "compute_efficiency": ("dimensionless", False),
+    "active_power": ("W", False),
 }
 PEAK_FLOPS_UNIT = "flop/s"
 MODEL_UNITS = {"params": ("param", True), "flops_per_sample": ("flop", True)}
@@ -138,7 +139,15 @@ class HardwareSpec(_ReadOnly):
     embodied_carbon: Any = None
     lifetime: Any = None
     compute_efficiency: Any = None
+    active_power: Any = None
     provenance: Mapping[str, Source] = field(default_factory=dict, repr=False)
+
+    @property
+    def busy_power(self) -> Any:
+        """Power while running inference: ``active_power`` when the catalog has one (a runtime
+        that uses part of the chip, e.g. one of two cores), else ``tdp``. Energy and duty-cycle
+        estimates charge it; ``tdp`` stays the flat-out draw at ``peak_flops``."""
+        return self.tdp if self.active_power is None else self.active_power
 
 
 class TransformerArch(NamedTuple):
@@ -276,6 +285,12 @@ def validate_hardware(file: CatalogFile, name: str) -> dict:
             raise file.error(
                 name, "compute_efficiency", f"a fraction of peak in (0, 1]; got {fraction:g}"
             )
+    if "active_power" in raw:
+        active, tdp = (
+            raw[key].magnitude * scale_to(raw[key].unit, "W") for key in ("active_power", "tdp")
+        )
+        if active > tdp:
+            raise file.error(name, "active_power", f"{active:g} W is above the tdp of {tdp:g} W")
     return raw
 
 

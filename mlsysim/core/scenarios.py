@@ -255,7 +255,7 @@ def _inference_checks(scenario: Scenario, p: Any) -> Iterator[ConstraintCheck]:
     if scenario.throughput_target is not None:
         yield _check("throughput", p.throughput, scenario.throughput_target, "min", "throughput")
     if scenario.power_budget is not None:
-        yield _check("power", hw.tdp, scenario.power_budget, "max", "active power (TDP)")
+        yield _check("power", hw.tdp, scenario.power_budget, "max", "peak power (TDP)")
     if scenario.energy_budget is not None and p.energy is not None:
         yield _check("energy", p.energy, scenario.energy_budget, "max", "energy per inference")
     if scenario.power_source == "battery" and scenario.battery_capacity is not None:
@@ -307,7 +307,7 @@ _CHECKS = {"inference": _inference_checks, "serving": _serving_checks, "training
 
 
 def _average_power(scenario: Scenario) -> Any:
-    """Duty-cycled device power: active TDP while computing, sleep (else idle) power otherwise."""
+    """Duty-cycled device power: busy power while computing, sleep (else idle) power otherwise."""
     from mlsysim.core.formulas.sustainability import duty_cycle_power
 
     hw = scenario.hardware
@@ -316,7 +316,7 @@ def _average_power(scenario: Scenario) -> Any:
         raise ValueError(
             f"{hw.name} has no sourced sleep_power or idle_power for a battery estimate"
         )
-    return duty_cycle_power(hw.tdp, rest, scenario.duty_cycle)
+    return duty_cycle_power(hw.busy_power, rest, scenario.duty_cycle)
 
 
 # ---------------------------------------------------------------- the Applications

@@ -20,7 +20,7 @@ def fill_performance(ledger: Ledger, lab: Lab) -> None:
     p = lab.profile
     workload = lab.scenario.workload
     section["workload"] = workload
-    section["active_power"] = lab.hardware.tdp.to("W")
+    section["active_power"] = lab.hardware.busy_power.to("W")
     if workload == "inference":
         section["latency"] = p.latency
         section["throughput"] = p.throughput

@@ -43,7 +43,7 @@ def device_power(lab: Lab) -> tuple[Any, Any]:
         if rest is None:
             why = f"the power of {hw.name} between inferences (duty cycle {duty:.3g})"
             rest = lab.hardware_value("idle_power", why)
-    return duty_cycle_power(hw.tdp, rest, duty), Q_(duty, "")
+    return duty_cycle_power(hw.busy_power, rest, duty), Q_(duty, "")
 
 
 def radio_energy_per_device(lab: Lab) -> Any:

@@ -420,10 +420,15 @@ def load_error(tmp_path, text: str, loader=load_hardware) -> str:
             HARDWARE_OK + "    compute_efficiency: {value: 140 %, source: toy-sheet}\n",
             "Toy", "compute_efficiency", "a fraction of peak in (0, 1]; got 1.4",
         ),
+        (  # the power of a partial load cannot exceed the flat-out draw
+            HARDWARE_OK + "    active_power: {value: 6 W, source: toy-sheet}\n",
+            "Toy", "active_power", "6 W is above the tdp of 5 W",
+        ),
     ],
     ids=["missing-source", "unknown-source", "wrong-unit", "count-for-bytes", "unknown-unit",
          "missing-field", "unknown-field", "unknown-precision", "bare-assumption", "not-a-number",
-         "unquoted-comma", "efficiency-above-1", "efficiency-percent-above-1"],
+         "unquoted-comma", "efficiency-above-1", "efficiency-percent-above-1",
+         "active-above-tdp"],
 )  # fmt: skip
 def test_broken_hardware_yaml_names_file_entry_and_field(tmp_path, broken, entry, field, why):
     message = load_error(tmp_path, broken)
@@ -489,3 +494,14 @@ def test_a_measured_compute_efficiency_is_an_optional_sourced_fraction(tmp_path)
     assert toy.compute_efficiency.m_as("") == pytest.approx(0.27)
     assert toy.provenance["compute_efficiency"].title == "Toy datasheet"
     assert load_hardware(write(tmp_path, HARDWARE_OK)).Toy.compute_efficiency is None
+
+
+def test_busy_power_is_the_active_power_when_given_else_the_tdp(tmp_path):
+    text = HARDWARE_OK + "    active_power: {value: 3500 mW, source: toy-sheet}\n"
+    toy = load_hardware(write(tmp_path, text)).Toy
+    assert toy.busy_power.m_as("W") == pytest.approx(3.5)
+    assert toy.tdp.m_as("W") == 5
+    plain = load_hardware(write(tmp_path, HARDWARE_OK)).Toy
+    assert plain.active_power is None and plain.busy_power is plain.tdp
+    cooler = dataclasses.replace(plain, tdp=Q_(4, "W"))  # a what-if of tdp moves busy power
+    assert cooler.busy_power.m_as("W") == 4

@@ -65,7 +65,7 @@ def test_kws_on_the_stm32f4_by_hand():
 
 def test_a_parts_own_fraction_replaces_only_the_compute_fraction():
     profile = Engine.solve("VWW", "STM32H7", precision="int8")
-    assert profile.compute_efficiency == 0.27
+    assert profile.compute_efficiency == 0.28
     assert profile.memory_efficiency == DEFAULT_EFFICIENCY["tiny"].memory
     assert profile.overhead_s == DEFAULT_EFFICIENCY["tiny"].overhead_s
 
@@ -87,5 +87,49 @@ def test_a_sweep_uses_each_parts_own_calibration():
 def test_default_efficiency_names_the_parts_own_source():
     esp = default_efficiency("ESP32_S3")
     assert (esp.compute, esp.memory, esp.overhead_s) == (0.018, 0.50, 100e-6)
-    assert esp.source.startswith("compute: ESP32_S3 compute_efficiency, espressif/esp-tflite-micro")
+    assert esp.source.startswith("compute: ESP32_S3 compute_efficiency (espressif/esp-tflite-micro")
+    assert esp.source.endswith("memory fraction and overhead: the tiny category default")
     assert default_efficiency(Hardware.STM32F4) is DEFAULT_EFFICIENCY["tiny"]
+
+
+def test_inference_energy_charges_the_busy_power_not_the_flat_out_tdp():
+    # ESP32-S3: one core busy, as TFLite Micro runs (72.4 mA x 3.3 V = 0.239 W), not both cores
+    # (91.7 mA x 3.3 V = 0.303 W): 0.239 W x 54.35 ms = 12.99 mJ
+    profile = Engine.solve("VWW", "ESP32_S3", precision="int8")
+    assert profile.energy.m_as("mJ") == pytest.approx(0.239 * 54.35347, rel=1e-6)
+    assert Hardware.ESP32_S3.tdp.m_as("W") == 0.303  # 91.7 mA x 3.3 V, 3 significant digits
+
+
+def test_explain_prints_a_small_efficiency_with_two_significant_digits():
+    sentence = Engine.solve("VWW", "ESP32_S3", precision="int8").explain()
+    assert sentence.startswith(
+        "compute-bound: 15 MFLOP at 276 MFLOP/s achieved (1.8% of 15.4 GFLOP/s int8) take 54.3 ms;"
+    )
+    from mlsysim.core.engine.profiles import percent
+
+    assert [percent(f) for f in (1.0, 0.55, 0.14, 0.018, 0.005)] == [
+        "100%", "55%", "14%", "1.8%", "0.5%",
+    ]  # fmt: skip
+
+
+def test_a_what_if_efficiency_is_labelled_user_set_not_cited_to_the_catalog():
+    faster = dataclasses.replace(Hardware.ESP32_S3, compute_efficiency=Q_(5, "percent"))
+    efficiency = default_efficiency(faster)
+    assert efficiency.compute == pytest.approx(0.05)
+    assert efficiency.source == (
+        "compute: ESP32_S3 compute_efficiency (user-set on a what-if copy of ESP32_S3); "
+        "memory fraction and overhead: the tiny category default"
+    )
+    copy = dataclasses.replace(Hardware.ESP32_S3, tdp=Q_(0.3, "W"))  # efficiency untouched
+    assert "espressif/esp-tflite-micro README" in default_efficiency(copy).source
+
+
+def test_a_plain_float_efficiency_works_and_an_impossible_one_names_the_part():
+    plain = dataclasses.replace(Hardware.STM32F4, compute_efficiency=0.2)
+    assert Engine.solve("KWS", plain, precision="int8").compute_efficiency == 0.2
+    broken = dataclasses.replace(Hardware.STM32F4, compute_efficiency=1.5)
+    with pytest.raises(ValueError) as err:
+        Engine.solve("KWS", broken, precision="int8")
+    assert str(err.value) == (
+        "hardware 'STM32F4': compute_efficiency must be a fraction of peak in (0, 1], got 1.5"
+    )

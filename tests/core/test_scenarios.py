@@ -65,7 +65,8 @@ def test_doorbell_margins_and_battery_life_by_hand():
     assert checks["battery_life"].achieved.m_as("day") == pytest.approx(life_days)
     assert checks["battery_life"].ok is True
     assert life_days == pytest.approx(397.11, rel=1e-4)
-    assert checks["power"].reason == "active power (TDP) 0.239 W <= 1.5 W (+84% margin)"
+    # the power budget is checked against the flat-out draw (both cores, 91.7 mA x 3.3 V)
+    assert checks["power"].reason == "peak power (TDP) 0.303 W <= 1.5 W (+80% margin)"
 
 
 def test_av_meets_the_30fps_deadline():

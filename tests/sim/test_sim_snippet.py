@@ -54,7 +54,7 @@ def test_raw_inputs_match_the_catalogs():
     assert hw.peak_flops["int8"].m_as("flop/s") == pytest.approx(ESP32_INT8_PEAK)
     assert hw.compute_efficiency.m_as("") == ESP32_COMPUTE_EFF
     assert DEFAULT_EFFICIENCY["tiny"].overhead_s == TINY_OVERHEAD_S
-    assert hw.tdp.m_as("W") == ESP32_TDP_W
+    assert hw.busy_power.m_as("W") == ESP32_TDP_W  # active_power: one core, as TFLM runs
     assert hw.sleep_power.m_as("W") == pytest.approx(ESP32_SLEEP_W)
     assert (doorbell.inferences_per_day, doorbell.fleet_size) == (INFERENCES_PER_DAY, FLEET)
     assert assumption("scenarios", "Doorbell", "radio", "power")[0].m_as("W") == RADIO_W

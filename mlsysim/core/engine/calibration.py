@@ -10,7 +10,6 @@ Jetson AGX Orin, while their pure rooflines are 0.013 ms and 0.125 ms.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,24 +156,28 @@ def default_efficiency(hw: HardwareNumbers | Any) -> Efficiency:
 
     ``hw``: a part name, a ``HardwareSpec`` or the engine's cached ``HardwareNumbers``.
 
-    Microcontrollers differ most: the same MobileNet reaches ~14% of a Cortex-M4's int8 peak,
-    ~27% of a Cortex-M7's and ~2% of an ESP32-S3's (sources in hardware.yaml).
+    Microcontrollers differ most: the same MobileNet reaches ~14% of a Cortex-M4's int8 peak and
+    ~28% of a Cortex-M7's with ST's X-CUBE-AI, ~2% of an ESP32-S3's with ESP-NN (hardware.yaml).
     """
     if not isinstance(hw, HardwareNumbers):
         hw = hardware_numbers(hw)
+    if hw.calibration is None:  # once per part: HardwareNumbers are cached per spec
+        hw.calibration = _part_calibration(hw)
+    return hw.calibration
+
+
+def _part_calibration(hw: HardwareNumbers) -> Efficiency:
     base = _category_default(hw.category)
     if hw.compute_efficiency is None:
         return base
-    return _part_efficiency(hw.name, hw.compute_efficiency, hw.compute_efficiency_source, base)
-
-
-@functools.lru_cache(maxsize=256)
-def _part_efficiency(name: str, compute: float, source: str | None, base: Efficiency) -> Efficiency:
     return Efficiency(
-        compute=compute,
+        compute=hw.compute_efficiency,
         memory=base.memory,
         overhead_s=base.overhead_s,
-        source=f"compute: {name} compute_efficiency, {source}; memory and overhead: {base.source}",
+        source=(
+            f"compute: {hw.name} compute_efficiency ({hw.compute_efficiency_source}); memory "
+            f"fraction and overhead: the {hw.category} category default"
+        ),
     )
 
 

@@ -29,7 +29,14 @@ def human_number(value: float) -> str:
 def achieved(rate: float, efficiency: float, unit: str, label: str = "") -> str:
     """``544 TFLOP/s achieved (55% of 989 TFLOP/s fp16)``: the rate a hand check divides by."""
     peak = f"{human(rate, unit)} {label}".rstrip()
-    return f"{human(rate * efficiency, unit)} achieved ({efficiency:.0%} of {peak})"
+    return f"{human(rate * efficiency, unit)} achieved ({percent(efficiency)} of {peak})"
+
+
+def percent(fraction: float) -> str:
+    """Whole percent from 10% up (``55%``, ``100%``), two significant digits below (``1.8%``):
+    ``:.0%`` would print 1.8% as 2%."""
+    value = fraction * 100
+    return f"{value:.0f}%" if value >= 10 else f"{value:.2g}%"
 
 
 def human_time(seconds: float) -> str:

@@ -48,8 +48,10 @@ class HardwareNumbers:
     idle_power: float | None
     interconnect_bandwidth: float | None
     peaks: dict[str, float]
-    compute_efficiency: float | None = None
+    compute_efficiency: float | None = None  # the part's own measured fraction of peak
     compute_efficiency_source: str | None = None
+    busy_power: float | None = None  # [W] HardwareSpec.busy_power: what inference energy charges
+    calibration: Any = None  # calibration.default_efficiency(self), computed once
 
     @property
     def link_bandwidth(self) -> float | None:
@@ -143,8 +145,9 @@ def _hardware_numbers(spec: Any) -> HardwareNumbers:
         idle_power=_optional(getattr(spec, "idle_power", None), "W"),
         interconnect_bandwidth=_optional(getattr(spec, "interconnect_bandwidth", None), "byte/s"),
         peaks={},
-        compute_efficiency=_optional(getattr(spec, "compute_efficiency", None), "dimensionless"),
-        compute_efficiency_source=_source_text(spec, "compute_efficiency"),
+        compute_efficiency=_measured_fraction(spec),
+        compute_efficiency_source=_efficiency_source(spec),
+        busy_power=_optional(getattr(spec, "busy_power", spec.tdp), "W"),
     )
 
 
@@ -181,6 +184,31 @@ def _optional(value: Any, unit: str) -> float | None:
     return None if value is None else float(value.m_as(unit))
 
 
-def _source_text(spec: Any, field: str) -> str | None:
-    source = getattr(spec, "provenance", {}).get(field)
-    return None if source is None else str(source)
+def _measured_fraction(spec: Any) -> float | None:
+    """``spec.compute_efficiency`` as a float in (0, 1]; a Quantity, a float or None."""
+    value = getattr(spec, "compute_efficiency", None)
+    if value is None:
+        return None
+    fraction = float(value.m_as("dimensionless") if hasattr(value, "m_as") else value)
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(
+            f"hardware {spec.name!r}: compute_efficiency must be a fraction of peak in (0, 1], "
+            f"got {fraction:g}"
+        )
+    return fraction
+
+
+def _efficiency_source(spec: Any) -> str | None:
+    """Where ``spec.compute_efficiency`` comes from. A what-if copy of a catalog part keeps the
+    part's provenance, so a changed value is labelled user-set instead of citing the catalog."""
+    if getattr(spec, "compute_efficiency", None) is None:
+        return None
+    from mlsysim.core.catalogs import Hardware
+
+    source = getattr(spec, "provenance", {}).get("compute_efficiency")
+    if spec.name in Hardware and Hardware[spec.name] is not spec:
+        original = Hardware[spec.name]
+        if original.compute_efficiency != spec.compute_efficiency:
+            return f"user-set on a what-if copy of {spec.name}"
+        source = original.provenance.get("compute_efficiency")
+    return "user-set" if source is None else str(source)

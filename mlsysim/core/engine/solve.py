@@ -63,6 +63,8 @@ def solve(
         memory_bandwidth_b_per_s=bw,
         memory_required_b=moved,
         memory_capacity_b=hw.memory_capacity,
-        energy_j=None if hw.tdp is None else energy_formula.raw(hw.tdp, latency) / batch,
+        energy_j=None
+        if hw.busy_power is None
+        else energy_formula.raw(hw.busy_power, latency) / batch,
         mfu=model_flops_utilization.raw(flops, latency, peak, 1),
     )

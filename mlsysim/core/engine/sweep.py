@@ -173,7 +173,7 @@ def _combinations(models, hardware, precisions, efficiency, skip_unsupported):
                         eff.compute,
                         eff.memory,
                         eff.overhead_s,
-                        np.nan if hw.tdp is None else hw.tdp,
+                        np.nan if hw.busy_power is None else hw.busy_power,
                     )
                 )
     return combos, skipped
