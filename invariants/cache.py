@@ -32,6 +32,7 @@ from invariants.model import (
     ExecutionError,
     InlineExpr,
     InlineValue,
+    SourceLocation,
 )
 from invariants.protocol import CheckRecord
 
@@ -199,7 +200,13 @@ def run_to_json(run: ChapterRun) -> dict[str, Any]:
         "duration_s": run.duration_s,
         "dependencies": list(run.dependencies),
         "checks": [
-            {"record": c.record.to_json(), "line": c.line, "cell": c.cell} for c in run.checks
+            {
+                "record": c.record.to_json(),
+                "line": c.line,
+                "cell": c.cell,
+                "source": asdict(c.source) if c.source else None,
+            }
+            for c in run.checks
         ],
         "inline": [
             {
@@ -221,7 +228,12 @@ def run_from_json(data: dict[str, Any], chapter: Path) -> ChapterRun:
         chapter=chapter,
         cells_run=data["cells_run"],
         checks=tuple(
-            CheckOutcome(CheckRecord.from_json(c["record"]), c["line"], c["cell"])
+            CheckOutcome(
+                CheckRecord.from_json(c["record"]),
+                c["line"],
+                c["cell"],
+                SourceLocation(**c["source"]) if c.get("source") else None,
+            )
             for c in data["checks"]
         ),
         inline=tuple(

@@ -91,12 +91,27 @@ class ExecutionError:
 
 
 @dataclass(frozen=True)
+class SourceLocation:
+    """A line of a module file: ``file`` relative to the chapter's folder (POSIX; absolute when
+    outside it), ``line`` 1-based. Printed ``helper.py:3``."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
 class CheckOutcome:
-    """A ``check()``/``check.golden()`` record placed at its ``.qmd`` line."""
+    """A ``check()``/``check.golden()`` record placed at its ``.qmd`` line. ``source``: where
+    the call is written when that is a module on disk rather than a cell (then ``line`` is the
+    chapter's call into that module)."""
 
     record: CheckRecord
     line: int | None
     cell: str | None
+    source: SourceLocation | None = None
 
 
 @dataclass(frozen=True)

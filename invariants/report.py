@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -212,7 +212,9 @@ def _check_failure(chapter: str, outcome: CheckOutcome) -> Failure:
                for label, v in record.values.items()]  # fmt: skip
     if outcome.cell:
         details.append(f"in cell {outcome.cell}")
-    return Failure(chapter, outcome.line, f"check failed{name}: {record.message}", tuple(details))
+    written = f" (in {outcome.source})" if outcome.source else ""  # a helper module's line
+    headline = f"check failed{name}: {record.message}{written}"
+    return Failure(chapter, outcome.line, headline, tuple(details))
 
 
 def _finding_failure(chapter: str, finding: GoldenFinding, strict_only: bool = False) -> Failure:
@@ -252,6 +254,7 @@ def _check_json(outcome: CheckOutcome) -> dict[str, Any]:
         "passed": record.passed,
         "line": outcome.line,
         "cell": outcome.cell,
+        "source": asdict(outcome.source) if outcome.source else None,
         "values": {
             label: {"magnitude": v.magnitude, "unit": v.unit, "text": v.text}
             for label, v in record.values.items()

@@ -67,6 +67,16 @@ REPORT_SCHEMA: dict[str, Any] = {
                             "passed": {"type": "boolean"},
                             "line": _NULLABLE_INT,
                             "cell": _NULLABLE_STR,
+                            "source": {"type": ["object", "null"],
+                                       "description": "a check written in a module, not a "
+                                                      "cell: its file (relative to the "
+                                                      "chapter's folder) and line; `line` is "
+                                                      "then the chapter's call into it",
+                                       "required": ["file", "line"],
+                                       "additionalProperties": False,
+                                       "properties": {"file": {"type": "string"},
+                                                      "line": {"type": "integer",
+                                                               "minimum": 0}}},
                             "values": {"type": "object", "additionalProperties": {
                                 "type": "object",
                                 "required": ["magnitude", "unit", "text"],

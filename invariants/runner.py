@@ -5,7 +5,8 @@ a hidden prologue (cwd = the chapter's folder, an audit hook on ``open``), the e
 in order (``eval: false`` skipped), after each cell the inline expressions that follow it (text
 = markdown repr if any, else ``str``), and a hidden epilogue reporting the files the kernel
 imported and opened (for the result cache). ``check()`` records arrive as display outputs under
-``invariants.protocol.MIME_CHECK`` and are placed at their ``.qmd`` line.
+``invariants.protocol.MIME_CHECK`` and are placed at their ``.qmd`` line (a check written in a
+helper module: at the line of the chapter's call into it).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from invariants.model import (
     ExecutionError,
     InlineExpr,
     InlineValue,
+    SourceLocation,
 )
 from invariants.protocol import MIME_CHECK, CheckRecord, ProtocolError
 
@@ -452,20 +454,43 @@ class _Execution:
         )
 
     def _place_checks(self) -> tuple[CheckOutcome, ...]:
-        """Map each record's (cell file, cell line) to its ``.qmd`` line."""
-        file_counts = (self.deps or {}).get("cells", {})
+        """Map each record to its ``.qmd`` line. Written in a cell: that line of that cell.
+        Written in a module on disk: the line of the cell code that called into it (the
+        record's ``cell_file``/``cell_line``), else the first line of the cell whose output
+        carried it; the module's ``file:line`` is kept as the outcome's ``source``."""
         placed = []
         for outcome, emitting in zip(self.checks, self._emitting_cell, strict=True):
             record = outcome.record
-            count = file_counts.get(record.file)
-            cell = self.count_to_cell.get(count) if count is not None else None
-            if cell is None and not os.path.isfile(record.file):
-                cell = emitting  # an unmapped cell file: the cell whose output carried it
+            cell = self._cell_of(record.file, emitting)
             if cell is not None:
                 placed.append(CheckOutcome(record, cell.qmd_line(record.line), cell.label))
-            else:  # a real module on disk: keep record.file:record.line
-                placed.append(CheckOutcome(record, None, emitting.label if emitting else None))
+                continue
+            source = SourceLocation(self._display_path(record.file), record.line)
+            caller = self._cell_of(record.cell_file, emitting) if record.cell_file else None
+            if caller is not None and record.cell_line is not None:
+                line, label = caller.qmd_line(record.cell_line), caller.label
+            elif emitting is not None:
+                line, label = emitting.start_line, emitting.label
+            else:
+                line, label = None, None
+            placed.append(CheckOutcome(record, line, label, source))
         return tuple(placed)
+
+    def _cell_of(self, file: str, emitting: Cell | None) -> Cell | None:
+        """The cell whose code ``file`` is, through IPython's cell-file → execution-count map;
+        a name missing from the map that is no file on disk is the cell whose output carried
+        the record; None for a module on disk."""
+        count = (self.deps or {}).get("cells", {}).get(file)
+        cell = self.count_to_cell.get(count) if count is not None else None
+        if cell is None and not os.path.isfile(file):
+            cell = emitting
+        return cell
+
+    def _display_path(self, file: str) -> str:
+        """``file`` relative to the chapter's folder (POSIX) when inside it, else absolute."""
+        folder = self.chapter.path.parent.resolve()
+        path = (folder / file).resolve()  # a relative module path is the kernel's cwd's
+        return path.relative_to(folder).as_posix() if path.is_relative_to(folder) else str(path)
 
     def _dependencies(self) -> tuple[str, ...]:
         if not self.deps:

@@ -16,6 +16,7 @@ from invariants.model import (
     CheckOutcome,
     ExecutionError,
     GoldenFinding,
+    SourceLocation,
 )
 from invariants.protocol import CheckRecord, PublishedValue
 from invariants.render import junit_xml
@@ -175,11 +176,11 @@ def test_json_report_matches_the_shared_schema_exactly():
         "duration_s": 1.84, "cells": 6,
         "checks": [
             {"kind": "check", "name": None, "message": "H100 decode is memory-bound",
-             "passed": True, "line": 57, "cell": "ridge-point",
+             "passed": True, "line": 57, "cell": "ridge-point", "source": None,
              "values": {"ridge": {"magnitude": 295.2, "unit": "flop / byte",
                                   "text": "295 FLOP/byte"}}},
             {"kind": "check", "name": "kv-fits", "message": "KV cache fits in 80 GB",
-             "passed": False, "line": 61, "cell": "kv",
+             "passed": False, "line": 61, "cell": "kv", "source": None,
              "values": {"kv": {"magnitude": 96.0, "unit": "gigabyte", "text": "96 GB"},
                         "hbm": {"magnitude": 80.0, "unit": "gigabyte", "text": "80 GB"}}},
         ],
@@ -216,6 +217,38 @@ def test_json_carries_the_wall_time_and_each_follow_on_errors_root_line():
     for error in before["chapters"][0]["errors"]:
         del error["follows"]
     jsonschema.validate(before, REPORT_SCHEMA)
+
+
+def test_a_check_written_in_a_module_names_its_file_after_the_qmd_call_line(tmp_path):
+    """Regression (issue 8): such a failure printed ``a.qmd: check failed: ...`` with no line."""
+    record = CheckRecord(
+        kind="check", message="x is below 10", passed=False, file="/book/chapters/helper.py",
+        line=3, values={"x": PublishedValue(15.0, None, "15")},
+        cell_file="/tmp/ipykernel_42/9813.py", cell_line=4,
+    )  # fmt: skip
+    outcome = CheckOutcome(record, 18, "guard-in-module", SourceLocation("helper.py", 3))
+    report = BookReport(BOOK, [chapter("chapters/a.qmd", checks=(outcome,))])
+    (failure,) = report.failures()
+    assert failure.render() == (
+        "chapters/a.qmd:18: check failed: x is below 10 (in helper.py:3)\n"
+        "    x = 15 (15.0)\n"
+        "    in cell guard-in-module"
+    )
+    data = report.to_json()
+    jsonschema.validate(data, REPORT_SCHEMA)
+    (entry,) = data["chapters"][0]["checks"]
+    assert (entry["line"], entry["cell"], entry["source"]) == (
+        18,
+        "guard-in-module",
+        {"file": "helper.py", "line": 3},
+    )
+    report.write_junit(tmp_path / "junit.xml")
+    (failed,) = ET.parse(tmp_path / "junit.xml").getroot().iter("failure")
+    assert failed.get("message") == (
+        "chapters/a.qmd:18: check failed: x is below 10 (in helper.py:3)"
+    )
+    del entry["source"]  # a version-1 report written before the key still validates
+    jsonschema.validate(data, REPORT_SCHEMA)
 
 
 def test_schema_rejects_a_report_missing_a_summary_key():

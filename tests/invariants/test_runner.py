@@ -5,6 +5,8 @@ Each fixture chapter runs once per module (kernels are expensive); the tests rea
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from invariants.runner import RunOptions, run_chapter, strip_ansi
 BOOKS = Path(__file__).parent / "fixtures" / "books"
 TINY = BOOKS / "tiny" / "chapters"
 BAD = BOOKS / "bad"
+MODULE = BOOKS / "module"
 
 pytestmark = pytest.mark.slow
 
@@ -38,11 +41,47 @@ def test_checks_land_on_their_qmd_lines(ridge):
     ]
 
 
-def test_a_check_called_inside_a_module_keeps_its_file_and_line(ridge):
+def test_a_check_in_a_module_from_a_library_without_the_cell_frame_lands_on_its_cell(ridge):
+    # shim.py speaks protocol 1 without cell_file/cell_line: the call site (line 40) is
+    # unknown, so the record lands on the first line of the cell whose output carried it
     outcome = ridge.checks[3]
-    assert outcome.line is None and outcome.cell == "uses"
+    assert (outcome.line, outcome.cell, str(outcome.source)) == (38, "uses", "shim.py:58")
     assert Path(outcome.record.file) == (TINY / "shim.py").resolve()
     assert outcome.record.line == 58
+
+
+def test_a_check_written_in_a_helper_module_lands_on_the_chapters_call_line():
+    """Regression (issue 8): it was placed at no line (``chapters/a.qmd: check failed``)."""
+    run = _run(MODULE / "chapters" / "a.qmd")
+    assert run.errors == ()
+    placed = [(c.line, c.cell, str(c.source), c.record.passed) for c in run.checks]
+    assert placed == [
+        (18, "guard-in-module", "helper.py:3", False),  # helper.guard(x * 5)
+        (19, "guard-in-module", "helper.py:3", True),  # helper.guard(x)
+        # called from `uses-wrap` through `wrap`: the innermost cell frame, in wrap's body
+        (25, "wrap", "helper.py:3", False),
+    ]
+
+
+def test_a_book_with_a_check_in_a_helper_module_reports_the_qmd_line_end_to_end(tmp_path):
+    from invariants.check import check_book
+
+    book = Path(shutil.copytree(MODULE, tmp_path / "module"))
+    ran, cached = (check_book([book], jobs=1, strict=False) for _ in range(2))
+    assert [c.cached for c in (*ran.chapters, *cached.chapters)] == [False, True]
+    for report in (ran, cached):  # the result cache keeps where each check is written
+        assert report.exit_code == 1
+        assert [f.render().splitlines()[0] for f in report.failures()] == [
+            "chapters/a.qmd:18: check failed: x is below 10 (in helper.py:3)",
+            "chapters/a.qmd:25: check failed: x is below 10 (in helper.py:3)",
+        ]
+    data = json.loads((book / ".invariants" / "report.json").read_text(encoding="utf-8"))
+    checks = data["chapters"][0]["checks"]
+    assert [(c["line"], c["cell"], c["source"], c["passed"]) for c in checks] == [
+        (18, "guard-in-module", {"file": "helper.py", "line": 3}, False),
+        (19, "guard-in-module", {"file": "helper.py", "line": 3}, True),
+        (25, "wrap", {"file": "helper.py", "line": 3}, False),
+    ]
 
 
 def test_inline_values_render_like_quarto(ridge):
