@@ -17,6 +17,7 @@ from mlsysim.errors import FormatError
 from mlsysim.viz.rounding import Digits, auto_notation, require_finite, round_digits
 from mlsysim.viz.unit_text import (
     LATEX_SPECIAL,
+    count_factors,
     display_unit,
     escape_markdown,
     latex_text,
@@ -78,9 +79,12 @@ class Formatted(str):
         """The LaTeX rendering (math content for ``$...$``, ASCII only)."""
         return require_ascii_latex(self._latex)
 
+    def renderings(self) -> dict[str, str]:
+        """All three renderings by style (the LaTeX one unchecked, as built)."""
+        return {"text": self.text, "latex": self._latex, "markdown": self.markdown}
+
     def __getnewargs__(self) -> tuple:  # pickle and copy rebuild all renderings
-        renderings = {"text": self.text, "latex": self._latex, "markdown": self.markdown}
-        return (renderings, self.style, self.magnitude, self.unit)
+        return (self.renderings(), self.style, self.magnitude, self.unit)
 
     def _repr_markdown_(self) -> str:
         if self.style == "text":
@@ -445,16 +449,24 @@ _RATE_WORDS = {"year": "yr", "day": "day", "hour": "h", "minute": "min", "second
 
 
 def fmt_field(
-    value: Any, style: str = "text", *, fraction: bool = False, sig: int = 3
+    value: Any,
+    style: str = "text",
+    *,
+    fraction: bool = False,
+    sig: int = 3,
+    allow_nan: bool = False,
 ) -> Formatted | str:
     """One value of a table (a Ledger export, a scorecard cell), readable at a glance.
 
     Durations in human units (``fmt_time``: ``2.63 min``); power, energy and carbon re-prefixed
-    (``6.97 mW``, ``610 MWh``, ``14.0 t CO₂e``); money with ``fmt_currency``; FLOPs and bytes
+    (``7.55 mW``, ``661 MWh``, ``15.2 t CO₂e``); money with ``fmt_currency``; FLOPs and bytes
     with their prefixes; per-time rates as ``200,000/yr``; ``fraction=True`` dimensionless
-    values as percent (MFU ``38.4%``); other numbers positional up to 1e15 (``10,000,000``).
-    Text passes through, booleans read yes/no, None ``n/a``; a non-finite number prints as
-    ``nan``/``inf``. Numbers return a ``Formatted`` (latex style: math content for ``$...$``).
+    values as percent (MFU ``1.80%``); other numbers positional up to 1e15 (``10,000,000``).
+    A value per token, param or sample is the rest of it, so printed, then ``/token``
+    (``500 mJ/token``, ``$0.00200/token``); a count of them reads ``7.00 B params``.
+    Text passes through, booleans read yes/no, None ``n/a``. NaN and ±inf are a FormatError
+    naming the value; ``allow_nan=True`` (a table showing what it holds) prints ``nan``/``inf``.
+    Numbers return a ``Formatted`` (latex style: math content for ``$...$``).
     """
     _check_style(style)
     if value is None:
@@ -463,13 +475,16 @@ def fmt_field(
         return "yes" if value else "no"
     if isinstance(value, str):
         return value
-    magnitude = value.magnitude if _is_quantity(value) else value
+    quantity = _is_quantity(value)
     try:
-        if not math.isfinite(float(magnitude)):
-            return str(float(magnitude))
+        number = float(value.magnitude if quantity else value)
     except (TypeError, ValueError):
         return str(value)
-    if not _is_quantity(value):
+    if not math.isfinite(number):
+        if allow_nan:
+            return str(number)
+        require_finite(number, display_unit(value.units) if quantity else "")
+    if not quantity:
         return _plain_number(value, style, fraction, sig)
     return _field_quantity(value, style, fraction, sig)
 
@@ -486,6 +501,9 @@ def _plain_number(value: Any, style: str, fraction: bool, sig: int) -> Formatted
 
 
 def _field_quantity(value: Any, style: str, fraction: bool, sig: int) -> Formatted:
+    counts = count_factors(value.units)
+    if counts:
+        return _field_count(value, counts, style, sig)
     dimensionality = value.dimensionality
     if value.dimensionless:
         return _plain_number(_dimensionless(value, "value"), style, fraction, sig)
@@ -503,6 +521,28 @@ def _field_quantity(value: Any, style: str, fraction: bool, sig: int) -> Formatt
     if dimensionality in ({"[information]": 1}, {"[information]": 1, "[time]": -1}):
         return fmt_bytes(value, sig, style)
     return fmt(value, None, sig, style)
+
+
+def _field_count(value: Any, counts: dict[str, Any], style: str, sig: int) -> Formatted:
+    """A field holding a count unit: per count, the rest as a field then ``/token``
+    (``500 mJ/token``); a bare count with its scale word (``7.00 B params``); else ``fmt``."""
+    name, exponent = next(iter(counts.items())) if len(counts) == 1 else (None, None)
+    if exponent == 1 and value.dimensionless:
+        return fmt_count(value, None, sig, style)
+    if exponent != -1:
+        return fmt(value, None, sig, style)
+    count = registry().Unit(name)
+    rest = value * count  # J/token x token = J, magnitude unchanged
+    inner = (
+        _plain_number(_real(rest.m_as("")), style, False, sig)
+        if rest.dimensionless
+        else _field_quantity(rest, style, False, sig)
+    )
+    per = "/" + display_unit(count, one=True)
+    suffix = {"text": per, "latex": latex_text(per), "markdown": escape_markdown(per)}
+    renderings = {s: text + suffix[s] for s, text in inner.renderings().items()}
+    published = (parse_unit(inner.unit) if inner.unit else registry().Unit("")) / count
+    return Formatted(renderings, style, inner.magnitude, unit_name(published))
 
 
 def _ladder_of(value: Any) -> tuple[str, ...] | None:

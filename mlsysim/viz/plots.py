@@ -226,12 +226,13 @@ _LINE_INCHES = 0.24  # height of one text line of a scorecard row at font size 9
 
 
 def ledger_cell(value: Any, name: str = "") -> str:
-    """One scorecard cell, as ``Ledger`` exports print it: ``fmt_field`` (``6.97 mW``,
+    """One scorecard cell, as ``Ledger`` exports print it: ``fmt_field`` (``7.55 mW``,
     ``2.63 min``, ``200,000/yr``; the ledger's fraction fields such as ``mfu`` as percent),
-    yes/no, ``n/a`` for None, ``nan`` for a non-finite number."""
+    yes/no, ``n/a`` for None. A scorecard shows what the ledger holds, so a non-finite
+    number prints ``nan``/``inf`` here (``fmt_field`` alone raises on it)."""
     from mlsysim.sim.ledger import FRACTIONS
 
-    return str(fmt_field(value, fraction=name in FRACTIONS))
+    return str(fmt_field(value, fraction=name in FRACTIONS, allow_nan=True))
 
 
 # ------------------------------------------------------------------------------------- sweep

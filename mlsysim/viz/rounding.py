@@ -129,8 +129,12 @@ def _guard(value: float, printed: float, sig: int, how: str) -> None:
         )
 
 
-def require_finite(value: float) -> None:
+def require_finite(value: float, unit: str = "") -> None:
+    """FormatError for NaN and ±inf, naming the value and its ``unit`` text (``inf W``)."""
+    shown = f" {unit}" if unit else ""
     if math.isnan(value):
-        raise FormatError("cannot format NaN: the computation upstream produced no number")
+        raise FormatError(f"cannot format NaN{shown}: the computation upstream produced no number")
     if math.isinf(value):
-        raise FormatError(f"cannot format {value!r}: an infinite value has no printable size")
+        raise FormatError(
+            f"cannot format {value!r}{shown}: an infinite value has no printable size"
+        )

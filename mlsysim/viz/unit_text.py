@@ -66,6 +66,17 @@ def count_units() -> dict[str, str]:
     }
 
 
+def count_factors(unit: Any) -> dict[str, int]:
+    """The count units of ``unit`` (prefixed ones too) and their exponents: ``J/token`` ->
+    ``{"token": -1}``, ``USD/Mtoken`` -> ``{"megatoken": -1}``, ``W`` -> ``{}``."""
+    counts, ureg = count_units(), registry()
+    return {
+        name: exponent
+        for name, exponent in ureg.Quantity(1, unit).unit_items()
+        if any(base in counts for _, base, _ in ureg.parse_unit_name(name))
+    }
+
+
 def _singular(symbol: str) -> str:
     """``tokens`` -> ``token``, ``Mtokens`` -> ``Mtoken``; any other symbol unchanged."""
     for name, plural in count_units().items():

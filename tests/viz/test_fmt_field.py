@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mlsysim.core.units import Q_
+from mlsysim.errors import FormatError
 from mlsysim.viz.formatting import Formatted, fmt, fmt_field
 
 
@@ -53,4 +54,86 @@ def test_fractions_are_percent_and_latex_exponents_are_valid():
     assert latex == r"3.80 \times 10^{25}\,\mathrm{FLOP}"
     assert fmt_field(Q_(200136.986, "1/year"), "latex") == r"200{,}000\mathrm{/yr}"
     assert fmt_field(Q_(25e6, "USD"), "markdown") == r"\$25.0 M"
-    assert fmt_field(Q_(float("nan"), "W")) == "nan"
+
+
+@pytest.mark.parametrize(
+    ("value", "text", "latex", "published"),
+    [  # the rest of the unit printed as a field would print it, then "/token"
+        (Q_(0.002, "USD/token"), "$0.00200/token", r"{\$}0.00200\mathrm{/token}", "USD / token"),
+        (
+            Q_(0.5, "J/token"),
+            "500 mJ/token",
+            r"500\,\mathrm{mJ}\mathrm{/token}",
+            "millijoule / token",
+        ),
+        (
+            Q_(7, "ms/token"),
+            "7.00 ms/token",
+            r"7.00\,\mathrm{ms}\mathrm{/token}",
+            "millisecond / token",
+        ),
+        (Q_(16, "byte/param"), "16.0 B/param", r"16.0\,\mathrm{B}\mathrm{/param}", "byte / param"),
+        (
+            Q_(2, "flop/param"),
+            "2.00 FLOP/param",
+            r"2.00\,\mathrm{FLOP}\mathrm{/param}",
+            "flop / param",
+        ),
+        (
+            Q_(0.02, "kWh/sample"),
+            "20.0 Wh/sample",
+            r"20.0\,\mathrm{Wh}\mathrm{/sample}",
+            "watt_hour / sample",
+        ),
+        (Q_(2, "USD/Mtoken"), "$2.00/Mtoken", r"{\$}2.00\mathrm{/Mtoken}", "USD / megatoken"),
+        (Q_(3, "1/token"), "3/token", r"3\mathrm{/token}", "1 / token"),
+        # counts of things keep their (plural) unit
+        (Q_(7e9, "param"), "7.00 B params", r"7.00\,\mathrm{B\,params}", "param"),
+        (Q_(512, "token"), "512 tokens", r"512\,\mathrm{tokens}", "token"),
+        (Q_(100, "token/s"), "100 tokens/s", r"100\,\mathrm{tokens/s}", "token / second"),
+        (
+            Q_(3, "token/param"),
+            "3.00 tokens/param",
+            r"3.00\,\mathrm{tokens/param}",
+            "token / param",
+        ),
+    ],
+)
+def test_per_count_fields_keep_their_count_unit(value, text, latex, published):
+    assert fmt_field(value) == text
+    assert fmt_field(value, "latex") == latex
+    assert fmt_field(value)._invariants_value_()["unit"] == published
+
+
+def test_per_count_magnitude_is_in_the_printed_unit():
+    assert fmt_field(Q_(0.5, "J/token"))._invariants_value_() == {
+        "magnitude": 500.0,
+        "unit": "millijoule / token",
+    }
+    assert fmt_field(Q_(0.5, "J/token"), "markdown") == "500 mJ/token"
+    assert fmt_field(Q_(0.002, "USD/token"), "markdown") == r"\$0.00200/token"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (float("nan"), "cannot format NaN: the computation upstream produced no number"),
+        (Q_(float("nan"), "W"), "cannot format NaN W: the computation upstream produced no number"),
+        (Q_(float("inf"), "W"), "cannot format inf W: an infinite value has no printable size"),
+        (
+            Q_(float("-inf"), "J/token"),
+            "cannot format -inf J/token: an infinite value has no printable size",
+        ),
+    ],
+)
+def test_non_finite_fields_are_errors_naming_the_value(value, message):
+    for style in ("text", "latex", "markdown"):
+        with pytest.raises(FormatError) as caught:
+            fmt_field(value, style)
+        assert str(caught.value) == message
+
+
+def test_allow_nan_prints_what_a_table_holds():
+    assert fmt_field(float("nan"), allow_nan=True) == "nan"
+    assert fmt_field(Q_(float("inf"), "W"), "latex", allow_nan=True) == "inf"
+    assert fmt_field(Q_(float("-inf"), "J"), allow_nan=True) == "-inf"

@@ -22,6 +22,7 @@ HELPERS = {
     "fmt_bytes": f.fmt_bytes,
     "fmt_flops": f.fmt_flops,
     "fmt_range": lambda value: f.fmt_range(value, value * 2 if value > 0 else value / 2 or 1.0),
+    "fmt_field": f.fmt_field,
 }
 
 # helper -> (0, -3.7, 1e-9, 1e15)
@@ -37,6 +38,7 @@ EXPECTED = {
     "fmt_bytes": ("0 B", "-3.70 B", "1.00 × 10⁻⁹ B", "1.00 PB"),
     "fmt_flops": ("0 FLOP", "-3.70 FLOP", "1.00 × 10⁻⁹ FLOP", "1.00 PFLOP"),
     "fmt_range": ("0–1.00", "-3.70–-1.85", "1.00 × 10⁻⁹–2.00 × 10⁻⁹", "1.00 × 10¹⁵–2.00 × 10¹⁵"),
+    "fmt_field": ("0", "-3.70", "1.00 × 10⁻⁹", "1.00 × 10¹⁵"),
 }
 EDGES = (0.0, -3.7, 1e-9, 1e15)
 
