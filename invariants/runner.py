@@ -238,7 +238,7 @@ class _Execution:
         )
         self.client.kc = kernel.client
         self._last_count: int | None = None
-        self._emitting_cell: list[Cell | None] = []
+        self._emitting_cell: list[Cell | InlineExpr | None] = []
         self._unbound: dict[str, int] = {}  # a name a failed cell may not have bound -> root line
 
     def _on_executed(self, cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
@@ -388,12 +388,22 @@ class _Execution:
         self._read_inline(node, exprs)
 
     def _read_inline(self, node: Any, exprs: list[InlineExpr]) -> None:
+        """Each expression's value, and the check() records its evaluation published (they
+        arrive before its value): placed at the expression's prose line, never dropped."""
         by_index = {expr.index: expr for expr in exprs}
+        checks: list[Any] = []
         for output in node.get("outputs", []):
-            payload = output.get("data", {}).get(MIME_INLINE)
+            data = output.get("data", {})
+            if MIME_CHECK in data:
+                checks.append(data[MIME_CHECK])
+                continue
+            payload = data.get(MIME_INLINE)
             if not payload:
                 continue
             expr = by_index[payload["index"]]
+            for check in checks:
+                self._add_check(check, expr)
+            checks = []
             if payload.get("error"):
                 self.errors.append(
                     ExecutionError(
@@ -411,32 +421,31 @@ class _Execution:
                 unit=payload.get("unit"),
                 error=payload.get("error"),
             )
+        for check in checks:  # the evaluation was cut short: the last expression published them
+            self._add_check(check, exprs[-1])
 
     def _collect(self, node: Any, cell: Cell | None) -> None:
         for output in node.get("outputs", []):
             data = output.get("data", {})
             if MIME_DEPS in data:
                 self.deps = data[MIME_DEPS]
-            if MIME_CHECK not in data:
-                continue
-            payload = data[MIME_CHECK]
-            if isinstance(payload, str):
-                payload = json.loads(payload)
-            try:
-                record = CheckRecord.from_json(payload)
-            except ProtocolError as exc:
-                where = cell.start_line if cell else None
-                self.errors.append(
-                    ExecutionError(
-                        kind="exception",
-                        message=f"a check() record broke the protocol: {exc}",
-                        line=where,
-                        cell=cell.label if cell else None,
-                    )
-                )
-                continue
-            self.checks.append(CheckOutcome(record=record, line=None, cell=cell and cell.label))
-            self._emitting_cell.append(cell)
+            if MIME_CHECK in data:
+                self._add_check(data[MIME_CHECK], cell)
+
+    def _add_check(self, payload: Any, origin: Cell | InlineExpr | None) -> None:
+        """Keep one check() record with where it came from: a cell, an inline expression."""
+        label = origin.label if isinstance(origin, Cell) else None
+        if isinstance(payload, str):
+            payload = json.loads(payload)
+        try:
+            record = CheckRecord.from_json(payload)
+        except ProtocolError as exc:
+            where = origin.start_line if isinstance(origin, Cell) else origin and origin.line
+            message = f"a check() record broke the protocol: {exc}"
+            self.errors.append(ExecutionError("exception", message, line=where, cell=label))
+            return
+        self.checks.append(CheckOutcome(record=record, line=None, cell=label))
+        self._emitting_cell.append(origin)
 
     def result(self, duration: float) -> ChapterRun:
         checks = self._place_checks()
@@ -457,10 +466,17 @@ class _Execution:
         """Map each record to its ``.qmd`` line. Written in a cell: that line of that cell.
         Written in a module on disk: the line of the cell code that called into it (the
         record's ``cell_file``/``cell_line``), else the first line of the cell whose output
-        carried it; the module's ``file:line`` is kept as the outcome's ``source``."""
+        carried it; the module's ``file:line`` is kept as the outcome's ``source``. Published
+        while evaluating an inline expression: that expression's prose line."""
         placed = []
         for outcome, emitting in zip(self.checks, self._emitting_cell, strict=True):
             record = outcome.record
+            if isinstance(emitting, InlineExpr):  # published while evaluating prose
+                source = None
+                if os.path.isfile(record.file):
+                    source = SourceLocation(self._display_path(record.file), record.line)
+                placed.append(CheckOutcome(record, emitting.line, None, source))
+                continue
             cell = self._cell_of(record.file, emitting)
             if cell is not None:
                 placed.append(CheckOutcome(record, cell.qmd_line(record.line), cell.label))

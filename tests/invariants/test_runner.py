@@ -205,6 +205,21 @@ def test_inline_expressions_that_hang_or_kill_the_kernel_are_named_at_their_pros
     assert [(v.expr.code, v.text) for v in run.inline] == [("after", "43")]
 
 
+def test_checks_published_while_evaluating_prose_land_on_the_prose_line():
+    run = _run(BOOKS / "inline" / "checked.qmd")
+    assert run.errors == ()
+    placed = [
+        (c.line, c.cell, c.record.message, c.record.passed, c.source and str(c.source))
+        for c in run.checks
+    ]
+    assert placed == [
+        (16, None, "a shown value is positive", False, None),
+        (16, None, "a shown value is positive", True, None),
+        (18, None, "x is below 10", False, "helper.py:5"),
+    ]
+    assert [v.text for v in run.inline] == ["-1", "2", "12"]
+
+
 def test_run_chapter_works_inside_a_running_event_loop():
     import asyncio
 
