@@ -33,6 +33,18 @@ _SUFFIX_UNITS = (  # sweep column suffix -> pint unit of its SI floats (longest 
     ("_b", "byte"),
 )
 
+# Every numeric column of ``Engine.sweep`` (mlsysim.core.engine.sweep.COLUMNS): axis name and
+# the pint unit of its SI floats ("dimensionless" for a fraction; None for a pure count)
+_SWEEP_COLUMNS = {
+    "batch_size": ("Batch size", None),
+    "latency_s": ("Latency", "s"),
+    "throughput_per_s": ("Throughput", "1/s"),
+    "arithmetic_intensity": ("Arithmetic intensity", "flop/byte"),
+    "mfu": ("MFU", "dimensionless"),
+    "energy_j": ("Energy per sample", "J"),
+    "memory_required_b": ("Memory required", "byte"),
+}
+
 
 def _is_quantity(value: Any) -> bool:
     return hasattr(value, "magnitude") and hasattr(value, "units") and hasattr(value, "m_as")
@@ -253,9 +265,11 @@ def plot_sweep(
     """One line per ``hue`` value of ``y`` against ``x`` over a table of records.
 
     ``table``: a list of dicts, a ``SweepTable`` (``records()``), a pandas DataFrame, or
-    anything with ``to_records()``. Columns holding Quantities use their units; SI float
-    columns are read by their suffix (``latency_s`` -> s, ``energy_j`` -> J, ``_b`` -> byte,
-    ``_b_per_s`` -> byte/s, ``_per_s`` -> 1/s). ``x_unit``/``y_unit`` convert for display.
+    anything with ``to_records()``. Columns holding Quantities use their units; the columns of
+    ``Engine.sweep`` have fixed labels (``Arithmetic intensity [FLOP/byte]``, ``MFU``); other SI
+    float columns are read by their suffix (``latency_s`` -> s, ``energy_j`` -> J, ``_b`` ->
+    byte, ``_b_per_s`` -> byte/s, ``_per_s`` -> 1/s). ``x_unit``/``y_unit`` convert for display
+    (``y_unit="%"`` for MFU).
     """
     records = table_records(table)
     columns = list(records[0]) if records else []
@@ -316,10 +330,13 @@ def _column(records: list[dict[str, Any]], name: str, unit: str | None) -> tuple
         target = values[0].units if unit is None else parse_unit(unit)
         numbers_ = [_in(v, target, name) for v in values]
         return numbers_, _label(base, display_unit(target)), base
-    for suffix, suffix_unit in _SUFFIX_UNITS:
-        if name.endswith(suffix):
-            base, si_unit = _pretty(name[: -len(suffix)]), suffix_unit
-            break
+    if name in _SWEEP_COLUMNS:
+        base, si_unit = _SWEEP_COLUMNS[name]
+    else:
+        for suffix, suffix_unit in _SUFFIX_UNITS:
+            if name.endswith(suffix):
+                base, si_unit = _pretty(name[: -len(suffix)]), suffix_unit
+                break
     bad = [v for v in values if isinstance(v, bool) or not isinstance(v, numbers.Real)]
     if bad:
         raise TypeError(f"column {name!r} must be numeric to plot, found {bad[0]!r}")

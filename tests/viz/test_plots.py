@@ -197,6 +197,45 @@ def test_sweep_reads_quantities_dataframes_and_engine_tables():
     assert figure.axes[0].get_title() == "Throughput vs Batch size"
 
 
+SWEEP_LABELS = {  # every numeric column of Engine.sweep, its axis label and title name
+    "batch_size": ("Batch size", "Batch size"),
+    "latency_s": ("Latency [s]", "Latency"),
+    "throughput_per_s": ("Throughput [1/s]", "Throughput"),
+    "arithmetic_intensity": ("Arithmetic intensity [FLOP/byte]", "Arithmetic intensity"),
+    "mfu": ("MFU", "MFU"),
+    "energy_j": ("Energy per sample [J]", "Energy per sample"),
+    "memory_required_b": ("Memory required [B]", "Memory required"),
+}
+
+
+def test_every_numeric_engine_sweep_column_has_a_label_with_its_unit():
+    from mlsysim import Engine
+    from mlsysim.core.engine.sweep import COLUMNS
+
+    table = Engine.sweep(["ResNet50"], ["H100"], batch_sizes=[1, 8])
+    row = table[0]
+    numeric = [c for c in COLUMNS if isinstance(row[c], (int, float)) and type(row[c]) is not bool]
+    assert numeric == list(SWEEP_LABELS)  # a new numeric column needs a label here
+    for column, (label, name) in SWEEP_LABELS.items():
+        axes = plot_sweep(table, "batch_size", column).axes[0]
+        assert axes.get_ylabel() == label
+        assert axes.get_title() == f"{name} vs Batch size"
+        assert list(axes.get_lines()[0].get_ydata()) == [r[column] for r in table]
+
+
+def test_sweep_mfu_converts_to_percent_and_intensity_to_other_units():
+    rows = [{"batch_size": 1, "mfu": 0.25, "arithmetic_intensity": 160.0}]
+    rows.append({"batch_size": 8, "mfu": 0.5, "arithmetic_intensity": 320.0})
+    axes = plot_sweep(rows, "batch_size", "mfu", y_unit="%").axes[0]
+    assert axes.get_ylabel() == "MFU [%]"
+    assert list(axes.get_lines()[0].get_ydata()) == pytest.approx([25.0, 50.0])
+    axes = plot_sweep(rows, "arithmetic_intensity", "mfu", x_unit="flop/bit").axes[0]
+    assert axes.get_xlabel() == "Arithmetic intensity [FLOP/bit]"
+    assert list(axes.get_lines()[0].get_xdata()) == pytest.approx([20.0, 40.0])
+    with pytest.raises(FormatError, match="column 'batch_size' has no known unit"):
+        plot_sweep(rows, "batch_size", "mfu", x_unit="s")
+
+
 def test_sweep_bad_columns_are_named():
     with pytest.raises(UnknownNameError, match="Did you mean 'latency_s'"):
         plot_sweep(SWEEP, "batch_size", "latency")
