@@ -35,7 +35,9 @@ def test_ring_allreduce_errors():
         comm.ring_allreduce_time(GB, 8, Q_(100, "GB"))
     with pytest.raises(DimensionalityError, match="'latency' of ring_allreduce_time"):
         comm.ring_allreduce_time(GB, 8, BW, latency=Q_(1, "m"))
-    with pytest.raises(ValueError, match=r"'num_devices' of ring_allreduce_time\(\) must be > 0"):
+    with pytest.raises(
+        ValueError, match=r"'num_devices' of ring_allreduce_time\(\) must be a whole number >= 1"
+    ):
         comm.ring_allreduce_time(GB, 0, BW)
     with pytest.raises(
         ValueError, match=r"'message_bytes' of ring_allreduce_time\(\) must be >= 0"

@@ -71,7 +71,7 @@ def test_erlang_c_one_server_is_rho():
 def test_erlang_c_errors():
     with pytest.raises(ValueError, match=r"'servers' of erlang_c\(\) must be a whole number"):
         q.erlang_c(1.0, 2.5)
-    with pytest.raises(ValueError, match=r"'servers' of erlang_c\(\) must be > 0"):
+    with pytest.raises(ValueError, match=r"'servers' of erlang_c\(\) must be a whole number >= 1"):
         q.erlang_c(1.0, 0)
     with pytest.raises(DimensionalityError, match="'offered_load' of erlang_c"):
         q.erlang_c(Q_(1, PER_S), 2)
@@ -103,7 +103,7 @@ def test_mmc_wait_array_over_servers():
 def test_mmc_wait_errors():
     with pytest.raises(DimensionalityError, match="'service_rate' of mmc_wait"):
         q.mmc_wait(Q_(1, PER_S), Q_(1, "GB"), 2)
-    with pytest.raises(ValueError, match=r"'servers' of mmc_wait\(\) must be > 0"):
+    with pytest.raises(ValueError, match=r"'servers' of mmc_wait\(\) must be a whole number >= 1"):
         q.mmc_wait(Q_(1, PER_S), Q_(1, PER_S), 0)
     with pytest.raises(ValueError, match=r"mmc_wait\(\) needs utilisation ρ < 1.*got ρ = 1.5"):
         q.mmc_wait(Q_(30, PER_S), Q_(10, PER_S), 2)

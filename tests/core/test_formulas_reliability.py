@@ -23,7 +23,9 @@ def test_cluster_mtbf_scalar_and_array():
 def test_cluster_mtbf_errors():
     with pytest.raises(DimensionalityError, match="'component_mtbf' of cluster_mtbf"):
         rel.cluster_mtbf(Q_(1, "m"), 8)
-    with pytest.raises(ValueError, match=r"'num_components' of cluster_mtbf\(\) must be > 0"):
+    with pytest.raises(
+        ValueError, match=r"'num_components' of cluster_mtbf\(\) must be a whole number >= 1"
+    ):
         rel.cluster_mtbf(Q_(1, "hour"), 0)
 
 

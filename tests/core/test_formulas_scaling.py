@@ -29,7 +29,7 @@ def test_amdahl_accepts_percent_quantity():
 def test_amdahl_errors():
     with pytest.raises(DimensionalityError, match="'n' of amdahl_speedup"):
         scaling.amdahl_speedup(0.9, Q_(4, "s"))
-    with pytest.raises(ValueError, match=r"'n' of amdahl_speedup\(\) must be > 0"):
+    with pytest.raises(ValueError, match=r"'n' of amdahl_speedup\(\) must be a whole number >= 1"):
         scaling.amdahl_speedup(0.9, 0)
     with pytest.raises(
         ValueError, match=r"'parallel_fraction' of amdahl_speedup\(\) must be in \[0, 1\]"
@@ -47,7 +47,9 @@ def test_gustafson_scalar_and_array():
 def test_gustafson_errors():
     with pytest.raises(DimensionalityError, match="'parallel_fraction' of gustafson_speedup"):
         scaling.gustafson_speedup(Q_(0.5, "m"), 4)
-    with pytest.raises(ValueError, match=r"'n' of gustafson_speedup\(\) must be > 0"):
+    with pytest.raises(
+        ValueError, match=r"'n' of gustafson_speedup\(\) must be a whole number >= 1"
+    ):
         scaling.gustafson_speedup(0.5, -4)
     with pytest.raises(ValueError, match=r"'parallel_fraction' of gustafson_speedup\(\)"):
         scaling.gustafson_speedup(-0.1, 4)

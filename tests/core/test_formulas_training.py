@@ -32,7 +32,7 @@ def test_training_flops_array():
 def test_training_flops_errors():
     with pytest.raises(DimensionalityError, match="'tokens' of training_flops"):
         tr.training_flops(Q_(7e9, "param"), Q_(1, "s"))
-    with pytest.raises(ValueError, match=r"'params' of training_flops\(\) must be >= 0"):
+    with pytest.raises(ValueError, match=r"'params' of training_flops\(\) must be > 0"):
         tr.training_flops(Q_(-1, "param"), Q_(1, "token"))
 
 
@@ -75,7 +75,9 @@ def test_time_to_train_array_over_devices():
 def test_time_to_train_errors():
     with pytest.raises(DimensionalityError, match="'peak_flops' of time_to_train"):
         tr.time_to_train(Q_(1, "flop"), Q_(1, "byte/s"), 8, 0.4)
-    with pytest.raises(ValueError, match=r"'num_devices' of time_to_train\(\) must be > 0"):
+    with pytest.raises(
+        ValueError, match=r"'num_devices' of time_to_train\(\) must be a whole number >= 1"
+    ):
         tr.time_to_train(Q_(1, "flop"), Q_(1, "PFLOPs"), 0, 0.4)
     with pytest.raises(ValueError, match=r"'mfu' of time_to_train\(\) must be in \(0, 1\]"):
         tr.time_to_train(Q_(1, "flop"), Q_(1, "PFLOPs"), 8, 40)
@@ -91,7 +93,7 @@ def test_chinchilla_optimal_tokens():
 def test_chinchilla_optimal_tokens_errors():
     with pytest.raises(DimensionalityError, match="'params' of chinchilla_optimal_tokens"):
         tr.chinchilla_optimal_tokens(Q_(1, "flop"))
-    with pytest.raises(ValueError, match=r"'params' of chinchilla_optimal_tokens\(\) must be >= 0"):
+    with pytest.raises(ValueError, match=r"'params' of chinchilla_optimal_tokens\(\) must be > 0"):
         tr.chinchilla_optimal_tokens(Q_(-1, "param"))
 
 
@@ -112,7 +114,7 @@ def test_chinchilla_optimal_array():
 def test_chinchilla_optimal_errors():
     with pytest.raises(DimensionalityError, match="'compute' of chinchilla_optimal"):
         tr.chinchilla_optimal(Q_(1, "flop/s"))
-    with pytest.raises(ValueError, match=r"'compute' of chinchilla_optimal\(\) must be >= 0"):
+    with pytest.raises(ValueError, match=r"'compute' of chinchilla_optimal\(\) must be > 0"):
         tr.chinchilla_optimal(Q_(-1, "flop"))
 
 

@@ -75,7 +75,9 @@ def test_transformer_params_array_over_layers():
 def test_transformer_params_errors():
     with pytest.raises(DimensionalityError, match="'d_model' of transformer_params"):
         tf.transformer_params(32, Q_(4096, "byte/s"), 11008, 32000, 32, 32)
-    with pytest.raises(ValueError, match=r"'n_kv_heads' of transformer_params\(\) must be > 0"):
+    with pytest.raises(
+        ValueError, match=r"'n_kv_heads' of transformer_params\(\) must be a whole number >= 1"
+    ):
         tf.transformer_params(32, 4096, 11008, 32000, 32, 0)
 
 
@@ -97,7 +99,9 @@ def test_kv_cache_gqa_and_batch_array():
 def test_kv_cache_errors():
     with pytest.raises(DimensionalityError, match="'seq_len' of kv_cache_bytes"):
         tf.kv_cache_bytes(32, 32, 128, Q_(1, "s"), 1, 2)
-    with pytest.raises(ValueError, match=r"'batch_size' of kv_cache_bytes\(\) must be > 0"):
+    with pytest.raises(
+        ValueError, match=r"'batch_size' of kv_cache_bytes\(\) must be a whole number >= 1"
+    ):
         tf.kv_cache_bytes(32, 32, 128, 4096, 0, 2)
 
 

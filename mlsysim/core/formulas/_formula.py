@@ -2,9 +2,10 @@
 
 A formula's body is plain arithmetic on magnitudes in the units it declares (floats or numpy
 arrays). The public wrapper converts each Quantity argument to its declared unit, raising pint's
-``DimensionalityError`` with the argument's name, rejects non-positive sizes, and returns a
-Quantity in the declared result unit. ``fn.raw`` is the undecorated body: the engine and sweeps
-call it on pre-converted magnitudes, so a 10,000-point grid is one numpy expression.
+``DimensionalityError`` with the argument's name, rejects non-positive sizes and counts that are
+not whole numbers >= 1, and returns a Quantity in the declared result unit. ``fn.raw`` is the
+undecorated body without those checks: the engine and sweeps call it on pre-converted, already
+validated magnitudes, so a 10,000-point grid is one numpy expression.
 """
 
 from __future__ import annotations
@@ -26,17 +27,22 @@ def formula(
     *,
     positive: Sequence[str] = (),
     non_negative: Sequence[str] = (),
+    counts: Sequence[str] = (),
     **arg_units: str,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare argument units (``peak="flop/s"``), the result unit(s) and the sign rules.
 
-    ``returns=None`` passes the body's result through (for labels such as a bottleneck name).
-    Arguments not named in ``arg_units`` pass through untouched.
+    ``positive`` sizes must be > 0, ``non_negative`` ones >= 0; ``counts`` (devices, servers,
+    layers, batch sizes) must be whole numbers >= 1, every element of an array, and are
+    dimensionless unless ``arg_units`` says otherwise. ``returns=None`` passes the body's result
+    through (for labels such as a bottleneck name). Arguments not named pass through untouched.
     """
+    arg_units = {**dict.fromkeys(counts, ""), **arg_units}
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         signature = inspect.signature(fn)
-        unknown = (set(arg_units) | set(positive) | set(non_negative)) - set(signature.parameters)
+        named = set(arg_units) | set(positive) | set(non_negative)
+        unknown = named - set(signature.parameters)
         if unknown:
             raise TypeError(
                 f"@formula on {fn.__name__}() names unknown arguments {sorted(unknown)}"
@@ -56,6 +62,8 @@ def formula(
                 require_sign(values[name], name, fn.__name__, strict=True)
             for name in non_negative:
                 require_sign(values[name], name, fn.__name__, strict=False)
+            for name in counts:
+                require_count(values[name], name, fn.__name__)
             result = fn(*bound.args, **bound.kwargs)
             return wrap_result(result, returns)
 
@@ -105,6 +113,21 @@ def require_sign(value: Any, name: str, where: str, *, strict: bool) -> None:
     if bad or np.any(np.isnan(array)):
         rule = "> 0" if strict else ">= 0"
         raise ValueError(f"argument '{name}' of {where}() must be {rule}, got {value!r}")
+
+
+def require_count(value: Any, name: str, where: str) -> None:
+    """Raise ``ValueError`` naming the argument unless every element is a whole number >= 1."""
+    if value is None:
+        return
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        bad = value < 1  # scalar fast path: an int is whole
+    else:
+        array = np.asarray(value, dtype=float)
+        bad = not (np.all(np.isfinite(array)) and np.all(array >= 1) and np.all(array % 1 == 0))
+    if bad:
+        raise ValueError(
+            f"argument '{name}' of {where}() must be a whole number >= 1 (a count), got {value!r}"
+        )
 
 
 def require_range(

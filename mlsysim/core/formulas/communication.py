@@ -11,9 +11,10 @@ import numpy as np
 
 from mlsysim.core.formulas._formula import formula
 
-_UNITS = {"message_bytes": "byte", "num_devices": "", "bandwidth": "byte/s", "latency": "s"}
+_UNITS = {"message_bytes": "byte", "bandwidth": "byte/s", "latency": "s"}
 _SIGNS = {
-    "positive": ("num_devices", "bandwidth"),
+    "counts": ("num_devices",),
+    "positive": ("bandwidth",),
     "non_negative": ("message_bytes", "latency"),
 }
 

@@ -178,13 +178,14 @@ def bottleneck(
     return np.where(compute_bound, "compute", "memory")
 
 
-_UTILIZATION_UNITS = {"time": "s", "peak_flops": "flop/s", "num_devices": ""}
+_UTILIZATION_UNITS = {"time": "s", "peak_flops": "flop/s"}
 
 
 @formula(
     "",
-    positive=("time", "peak_flops", "num_devices"),
+    positive=("time", "peak_flops"),
     non_negative=("model_flops",),
+    counts=("num_devices",),
     model_flops="flop",
     **_UTILIZATION_UNITS,
 )
@@ -199,8 +200,9 @@ def model_flops_utilization(model_flops, time, peak_flops, num_devices=1):
 
 @formula(
     "",
-    positive=("time", "peak_flops", "num_devices"),
+    positive=("time", "peak_flops"),
     non_negative=("hardware_flops",),
+    counts=("num_devices",),
     hardware_flops="flop",
     **_UTILIZATION_UNITS,
 )

@@ -61,13 +61,6 @@ def mm1_response_time(arrival_rate, service_rate):
     return 1.0 / (service_rate - arrival_rate)
 
 
-def _check_servers(servers, where: str):
-    servers = np.asarray(servers, dtype=float)
-    if np.any(servers != np.floor(servers)):
-        raise ValueError(f"argument 'servers' of {where}() must be a whole number, got {servers}")
-    return servers
-
-
 def _erlang_c(offered_load, servers):
     """P(wait) on magnitudes via the stable Erlang B recursion B_k = a*B_{k-1}/(k + a*B_{k-1})."""
     load = np.asarray(offered_load, dtype=float)
@@ -78,13 +71,13 @@ def _erlang_c(offered_load, servers):
     return (blocking / (1.0 - rho * (1.0 - blocking)))[()]
 
 
-@formula("", positive=("servers",), non_negative=("offered_load",), offered_load="", servers="")
+@formula("", counts=("servers",), non_negative=("offered_load",), offered_load="")
 def erlang_c(offered_load, servers):
     """Erlang C: probability an arrival waits in M/M/c, a = lambda/mu erlangs, a / c < 1.
 
     C(c, a) = B / (1 - (a/c)(1 - B)), B the Erlang B blocking probability. Kleinrock 1975, 3.5.
     """
-    servers = _check_servers(servers, "erlang_c")
+    servers = np.asarray(servers, dtype=float)
     _require_stable(offered_load, servers, "erlang_c")
     return _erlang_c(offered_load, servers)
 
@@ -92,8 +85,8 @@ def erlang_c(offered_load, servers):
 @formula(
     "s",
     non_negative=("arrival_rate",),
-    positive=("service_rate", "servers"),
-    servers="",
+    positive=("service_rate",),
+    counts=("servers",),
     **_MM1,
 )
 def mmc_wait(arrival_rate, service_rate, servers):
@@ -101,7 +94,7 @@ def mmc_wait(arrival_rate, service_rate, servers):
 
     C(c, a) is the Erlang C waiting probability. Kleinrock 1975, Section 3.5.
     """
-    servers = _check_servers(servers, "mmc_wait")
+    servers = np.asarray(servers, dtype=float)
     _require_stable(arrival_rate, servers * service_rate, "mmc_wait")
     waiting = _erlang_c(arrival_rate / service_rate, servers)
     return waiting / (servers * service_rate - arrival_rate)

@@ -14,9 +14,9 @@ from mlsysim.core.formulas._formula import formula
 
 @formula(
     "hour",
-    positive=("component_mtbf", "num_components"),
+    positive=("component_mtbf",),
+    counts=("num_components",),
     component_mtbf="hour",
-    num_components="",
 )
 def cluster_mtbf(component_mtbf, num_components):
     """MTBF of a series system M_cluster = M_component / N [hour].
@@ -30,9 +30,9 @@ def cluster_mtbf(component_mtbf, num_components):
 
 @formula(
     "",
-    non_negative=("num_devices", "duration"),
+    non_negative=("duration",),
     positive=("mttf",),
-    num_devices="",
+    counts=("num_devices",),
     duration="hour",
     mttf="hour",
 )

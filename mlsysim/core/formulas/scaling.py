@@ -9,9 +9,9 @@ from __future__ import annotations
 from mlsysim.core.formulas._formula import formula, require_range
 
 
-@formula("", positive=("n",), parallel_fraction="", n="")
+@formula("", counts=("n",), parallel_fraction="")
 def amdahl_speedup(parallel_fraction, n):
-    """Strong-scaling speedup S = 1 / ((1 - p) + p / n) [dimensionless], p in [0, 1], n > 0.
+    """Strong-scaling speedup S = 1 / ((1 - p) + p / n) [dimensionless], p in [0, 1], n >= 1.
 
     Bounded by 1 / (1 - p) however many workers. Amdahl 1967.
     """
@@ -19,7 +19,7 @@ def amdahl_speedup(parallel_fraction, n):
     return 1.0 / ((1.0 - parallel_fraction) + parallel_fraction / n)
 
 
-@formula("", positive=("n",), parallel_fraction="", n="")
+@formula("", counts=("n",), parallel_fraction="")
 def gustafson_speedup(parallel_fraction, n):
     """Weak-scaling (scaled) speedup S = (1 - p) + p * n [dimensionless], p in [0, 1].
 
@@ -29,7 +29,7 @@ def gustafson_speedup(parallel_fraction, n):
     return (1.0 - parallel_fraction) + parallel_fraction * n
 
 
-@formula("", positive=("speedup", "n"), speedup="", n="")
+@formula("", positive=("speedup",), counts=("n",), speedup="")
 def parallel_efficiency(speedup, n):
     """Parallel efficiency E = S / n [dimensionless]: the fraction of ideal linear speedup.
 

@@ -13,14 +13,14 @@ from mlsysim.core.formulas._formula import formula
 from mlsysim.core.formulas.communication import ring_allreduce_time
 from mlsysim.core.formulas.transformer import transformer_forward_flops_per_token
 
-_ARCH = {"params": "param", "n_layers": "", "d_model": "", "batch_size": ""}
+_ARCH_COUNTS = ("n_layers", "d_model", "batch_size")
 
 
 @formula(
     "flop",
-    positive=("params", "n_layers", "d_model", "prompt_tokens", "batch_size"),
-    prompt_tokens="",
-    **_ARCH,
+    positive=("params",),
+    counts=(*_ARCH_COUNTS, "prompt_tokens"),
+    params="param",
 )
 def prefill_flops(params, n_layers, d_model, prompt_tokens, batch_size):
     """Prefill FLOPs C = B * P * (2N + 2 * L * d * (P + 1) / 2) [flop].
@@ -36,10 +36,11 @@ def prefill_flops(params, n_layers, d_model, prompt_tokens, batch_size):
 
 @formula(
     "flop",
-    positive=("params", "n_layers", "d_model", "batch_size"),
+    positive=("params",),
     non_negative=("context_tokens",),
+    counts=_ARCH_COUNTS,
+    params="param",
     context_tokens="",
-    **_ARCH,
 )
 def decode_step_flops(params, n_layers, d_model, context_tokens, batch_size):
     """FLOPs of one decode step C = B * (2N + 2 * L * n_ctx * d) [flop], one new token per sequence.
@@ -53,13 +54,11 @@ def decode_step_flops(params, n_layers, d_model, context_tokens, batch_size):
 
 @formula(
     "s",
-    positive=("n_layers", "d_model", "bytes_per_element", "tensor_parallel", "bandwidth"),
+    positive=("bytes_per_element", "bandwidth"),
     non_negative=("tokens", "latency"),
-    n_layers="",
+    counts=("n_layers", "d_model", "tensor_parallel"),
     tokens="",
-    d_model="",
     bytes_per_element="",
-    tensor_parallel="",
     bandwidth="byte/s",
     latency="s",
 )

@@ -15,7 +15,7 @@ CHINCHILLA_TOKENS_PER_PARAM = 20.0
 """Hoffmann et al. 2022 ("Chinchilla"): compute-optimal training uses D ~= 20 tokens per param."""
 
 
-@formula("flop", non_negative=("params", "tokens"), params="param", tokens="token")
+@formula("flop", positive=("params", "tokens"), params="param", tokens="token")
 def training_flops(params, tokens, recompute=False):
     """Training compute C = 6ND [FLOP] (2ND forward + 4ND backward); 8ND with full recompute.
 
@@ -48,11 +48,11 @@ def training_memory_bytes(
 
 @formula(
     "s",
-    positive=("peak_flops", "num_devices", "mfu"),
+    positive=("peak_flops", "mfu"),
     non_negative=("total_flops",),
+    counts=("num_devices",),
     total_flops="flop",
     peak_flops="flop/s",
-    num_devices="",
     mfu="",
 )
 def time_to_train(total_flops, peak_flops, num_devices, mfu):
@@ -64,13 +64,13 @@ def time_to_train(total_flops, peak_flops, num_devices, mfu):
     return total_flops / (peak_flops * num_devices * mfu)
 
 
-@formula("token", non_negative=("params",), params="param")
+@formula("token", positive=("params",), params="param")
 def chinchilla_optimal_tokens(params):
     """Compute-optimal training tokens D = 20N [token]. Hoffmann et al. 2022 ("Chinchilla")."""
     return CHINCHILLA_TOKENS_PER_PARAM * params
 
 
-@formula(("param", "token"), non_negative=("compute",), compute="flop")
+@formula(("param", "token"), positive=("compute",), compute="flop")
 def chinchilla_optimal(compute):
     """Compute-optimal (N, D) for a budget C = 6ND with D = 20N: N = sqrt(C / 120), D = 20N.
 

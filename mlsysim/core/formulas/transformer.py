@@ -14,11 +14,10 @@ _COUNTS = ("n_layers", "d_model", "d_ff", "vocab_size", "n_heads", "n_kv_heads")
 
 @formula(
     "flop",
-    positive=("params", "n_layers", "d_model"),
+    positive=("params",),
     non_negative=("context_length",),
+    counts=("n_layers", "d_model"),
     params="param",
-    n_layers="",
-    d_model="",
     context_length="",
 )
 def transformer_forward_flops_per_token(params, n_layers, d_model, context_length):
@@ -30,7 +29,7 @@ def transformer_forward_flops_per_token(params, n_layers, d_model, context_lengt
     return 2.0 * params + 2.0 * n_layers * context_length * d_model
 
 
-@formula("param", positive=_COUNTS, **dict.fromkeys(_COUNTS, ""))
+@formula("param", counts=_COUNTS)
 def transformer_params(
     n_layers,
     d_model,
@@ -58,13 +57,10 @@ def transformer_params(
 
 @formula(
     "byte",
-    positive=("n_layers", "n_kv_heads", "head_dim", "batch_size", "bytes_per_element"),
+    positive=("bytes_per_element",),
     non_negative=("seq_len",),
-    n_layers="",
-    n_kv_heads="",
-    head_dim="",
+    counts=("n_layers", "n_kv_heads", "head_dim", "batch_size"),
     seq_len="",
-    batch_size="",
     bytes_per_element="",
 )
 def kv_cache_bytes(n_layers, n_kv_heads, head_dim, seq_len, batch_size, bytes_per_element):
