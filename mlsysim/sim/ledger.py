@@ -79,6 +79,7 @@ FIELD_UNITS = {
     "failures": "",
     "failure_rate": "1/year",
     "mtbf": "hour",
+    "mean_time_between_fleet_failures": "hour",
     "checkpoint_time": "s",
     "restart_time": "s",
     "checkpoint_interval": "min",

@@ -1,10 +1,11 @@
 """Reliability lab: independent device fleets vs synchronous training jobs.
 
 Fleet (inference, serving): devices fail independently, E[F] = N * t / MTTF
-(``fleet_failures``); ``mtbf`` = MTTF / N is the mean time between two failures ANYWHERE in the
-fleet, not any device's life. Training: the job stops when any of N devices fails, so its MTBF
-is the series ``cluster_mtbf`` = MTTF / N; checkpoints every tau = sqrt(2 delta M) (Young 1974,
-Daly 2006) give goodput G = 1 - delta/tau - (tau/2 + R)/M.
+(``fleet_failures``), a rate of N / MTTF; a fleet is not a series system, so ``mtbf`` is each
+device's (its MTTF) and the fleet-wide arrivals, one every MTTF / N, are
+``mean_time_between_fleet_failures``. Training: the job stops when any of N devices fails, so
+its MTBF is the series ``cluster_mtbf`` = MTTF / N; checkpoints every tau = sqrt(2 delta M)
+(Young 1974, Daly 2006) give goodput G = 1 - delta/tau - (tau/2 + R)/M.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from mlsysim.sim.base import BaseSimulation, Lab
 from mlsysim.sim.choices import CHECKPOINT_TIME, DURATION, FLEET_SIZE, RESTART_TIME
 from mlsysim.sim.ledger import Ledger
 
-FLEET_MTBF = "fleet: mean time between two failures anywhere in the fleet (MTTF / N)"
+FLEET_MTBF = "each device's MTBF (its MTTF): independent devices, not a series system"
 JOB_MTBF = "training job: mean time between job interruptions (series system, MTTF / N)"
 
 
@@ -30,7 +31,8 @@ def _training_time(lab: Lab, key: str):
 
 
 def fill_reliability(ledger: Ledger, lab: Lab) -> None:
-    """Write MTTF, expected failures, failure rate, MTBF (+ checkpointing for training)."""
+    """Write MTTF, expected failures, failure rate and MTBF: each device's for a fleet (plus the
+    fleet-wide interval between failures), the series job's for training (+ checkpointing)."""
     from mlsysim.core.formulas.reliability import (
         checkpoint_goodput,
         cluster_mtbf,
@@ -46,10 +48,12 @@ def fill_reliability(ledger: Ledger, lab: Lab) -> None:
     section["mttf"] = mttf.to("hour")
     section["fleet_size"] = Q_(n, "")
     section["failures"] = failures
-    section["failure_rate"] = (fleet_failures(n, Q_(1, "year"), mttf) / Q_(1, "year")).to("1/year")
-    if not lab.is_training:
-        section["mtbf"] = (lab.duration / failures).to("hour") if failures.magnitude else None
+    rate = (fleet_failures(n, Q_(1, "year"), mttf) / Q_(1, "year")).to("1/year")
+    section["failure_rate"] = rate
+    if not lab.is_training:  # independent devices: no device waits on another
+        section["mtbf"] = mttf.to("hour")
         section["mtbf_meaning"] = FLEET_MTBF
+        section["mean_time_between_fleet_failures"] = (1 / rate).to("hour")
         return
     job_mtbf = cluster_mtbf(mttf, n)
     delta = _training_time(lab, "checkpoint_time")

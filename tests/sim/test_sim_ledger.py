@@ -291,7 +291,8 @@ def test_exports_read_in_human_units():
         "| economics | capex | \\$25.0 M |",  # 1e7 x 2.50 USD
         "| reliability | mttf | 50.0 years |",  # 438,000 h
         "| reliability | failure_rate | 200,000/yr |",  # 1e7 / 438,000 h x 8,766 h/yr
-        "| reliability | mtbf | 2.63 min |",  # 438,000 h / 1e7 = 0.0438 h
+        "| reliability | mtbf | 50.0 years |",  # each doorbell's: 438,000 h / 8,766 h/yr
+        "| reliability | mean_time_between_fleet_failures | 2.63 min |",  # 438,000 h / 1e7
     ]:
         assert row in lines
     gpt4 = ResourceSimulation("GPT4", "CloudTitan").evaluate({})
@@ -299,5 +300,6 @@ def test_exports_read_in_human_units():
         gpt4.to_latex()
     )
     # the underlying Quantities are untouched
-    assert ledger.reliability.mtbf_hours == pytest.approx(0.0438)
+    assert ledger.reliability.mtbf_hours == 438_000
+    assert ledger.reliability.mean_time_between_fleet_failures_hours == pytest.approx(0.0438)
     assert ledger.sustainability.average_power == ledger.sustainability["average_power"]

@@ -20,8 +20,14 @@ def test_doorbell_fleet_fails_independently_by_hand():
     assert ledger.reliability.failures.m_as("") == pytest.approx(n * 365 * 24 / mttf_h)
     assert ledger.reliability.failures.m_as("") == pytest.approx(200_000)
     assert ledger.reliability.failures_per_year == pytest.approx(n * 8766 / mttf_h, rel=1e-12)
-    assert ledger.reliability.mtbf_hours == pytest.approx(mttf_h / n, rel=1e-12)  # 2.6 minutes
+    # independent devices are not a series system: MTBF is each doorbell's own, 50 years ...
+    assert ledger.reliability.mtbf_hours == mttf_h
     assert ledger.reliability.mtbf_meaning == FLEET_MTBF
+    assert FLEET_MTBF == "each device's MTBF (its MTTF): independent devices, not a series system"
+    # ... while failures arrive somewhere in the fleet every 438,000 h / 1e7 = 2.628 min
+    between = ledger.reliability.mean_time_between_fleet_failures
+    assert between.m_as("hour") == pytest.approx(mttf_h / n, rel=1e-12)
+    assert between.m_as("min") == pytest.approx(2.628, rel=1e-12)
     assert "goodput" not in ledger.reliability  # no checkpoints for a doorbell
     assert "ESP32_S3.mttf" in ledger.sources
     assert ledger.sources["ESP32_S3.mttf"].is_assumption
@@ -35,6 +41,10 @@ def test_failures_scale_with_fleet_size_and_duration():
         2000 * one.reliability.failures.m_as("")
     )
     assert one.reliability.failures.m_as("") == pytest.approx(8760 / 100_000)
+    # a bigger fleet fails more often in total, but no vehicle fails sooner: MTBF stays MTTF
+    assert one.reliability.mtbf_hours == big.reliability.mtbf_hours == 100_000
+    assert one.reliability.mean_time_between_fleet_failures_hours == pytest.approx(100_000)
+    assert big.reliability.mean_time_between_fleet_failures_hours == pytest.approx(100)
 
 
 def test_training_job_is_a_series_system_with_young_daly_checkpoints():
@@ -47,6 +57,7 @@ def test_training_job_is_a_series_system_with_young_daly_checkpoints():
     assert ledger.reliability.mtbf_hours == pytest.approx(mtbf_h, rel=1e-12)
     assert ledger.reliability.mtbf_hours == pytest.approx(4.822, rel=1e-3)
     assert ledger.reliability.mtbf_meaning == JOB_MTBF
+    assert "mean_time_between_fleet_failures" not in ledger.reliability  # the job's mtbf is it
     assert ledger.reliability.checkpoint_interval.m_as("s") == pytest.approx(tau, rel=1e-12)
     assert ledger.reliability.goodput.m_as("") == pytest.approx(goodput, rel=1e-12)
     assert goodput == pytest.approx(0.8823, abs=1e-4)
