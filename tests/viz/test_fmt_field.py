@@ -20,7 +20,7 @@ def test_mac_prints_in_capitals():
 @pytest.mark.parametrize(
     ("value", "text"),
     [
-        (Q_(0.00696765, "W"), "6.97 mW"),  # doorbell average power
+        (Q_(0.00696765, "W"), "6.97 mW"),  # W to mW (a formatting example, no scenario value)
         (Q_(0.000196821, "W"), "197 µW"),
         (Q_(700, "W"), "700 W"),
         (Q_(610366.497, "kWh"), "610 MWh"),
