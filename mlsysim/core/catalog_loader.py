@@ -12,6 +12,7 @@ A catalog file has three top-level keys::
 Every numeric value is ``{value: "<number> <unit>", source: <key>}`` plus optional ``note`` and
 ``assumption`` (text that turns the cited source into a labelled assumption, e.g. a derivation).
 ``source: assumption`` is reserved: an mlsysim assumption, which must carry a ``note``.
+Every number must be finite and > 0 (sizes, rates, powers, counts, costs, intensities, PUE).
 Validation happens at load and raises ``CatalogError`` naming file, entry and field; the
 Quantities of an entry are built lazily, on first access to that entry (see ``Catalog``).
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import math
 import os
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -183,6 +185,10 @@ class CatalogFile:
         magnitude, unit_text = split_quantity(spec["value"])
         if magnitude is None:
             raise self.error(entry, field, f"cannot read a number from {spec['value']!r}")
+        if not math.isfinite(magnitude):
+            raise self.error(entry, field, f"must be a finite number, got {spec['value']!r}")
+        if magnitude <= 0:  # every catalog number is a size, rate, power, count, cost or ratio
+            raise self.error(entry, field, f"must be > 0, got {spec['value']!r}")
         problem = unit_problem(unit_text, unit)
         if problem:
             raise self.error(entry, field, problem)

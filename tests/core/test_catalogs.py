@@ -16,6 +16,7 @@ from mlsysim.core.catalogs import (
     Grids,
     Hardware,
     Models,
+    load_datacenters,
     load_grids,
     load_hardware,
     load_models,
@@ -424,11 +425,40 @@ def load_error(tmp_path, text: str, loader=load_hardware) -> str:
             HARDWARE_OK + "    active_power: {value: 6 W, source: toy-sheet}\n",
             "Toy", "active_power", "6 W is above the tdp of 5 W",
         ),
+        (  # a negative rate would make the engine's memory time negative
+            HARDWARE_OK.replace("10 GB/s", "-3.35 TB/s"),
+            "Toy", "memory_bandwidth", "must be > 0, got '-3.35 TB/s'",
+        ),
+        (  # a negative peak: the sign is checked on every precision
+            HARDWARE_OK.replace("4 TFLOP/s", "-989.4 TFLOP/s"),
+            "Toy", "peak_flops.int8", "must be > 0, got '-989.4 TFLOP/s'",
+        ),
+        (  # zero capacity: nothing fits, and the ratios divide by it
+            HARDWARE_OK.replace("1 GB,", "0 GB,"),
+            "Toy", "memory_capacity", "must be > 0, got '0 GB'",
+        ),
+        (  # float() reads 'nan', which passes every comparison
+            HARDWARE_OK.replace("1 GB,", "nan GB,"),
+            "Toy", "memory_capacity", "must be a finite number, got 'nan GB'",
+        ),
+        (
+            HARDWARE_OK.replace("1 GB,", "inf GB,"),
+            "Toy", "memory_capacity", "must be a finite number, got 'inf GB'",
+        ),
+        (  # an optional field obeys the same rule
+            HARDWARE_OK + "    idle_power: {value: -1 W, source: toy-sheet}\n",
+            "Toy", "idle_power", "must be > 0, got '-1 W'",
+        ),
+        (
+            HARDWARE_OK + "    unit_cost: {value: 0 USD, source: toy-sheet}\n",
+            "Toy", "unit_cost", "must be > 0, got '0 USD'",
+        ),
     ],
     ids=["missing-source", "unknown-source", "wrong-unit", "count-for-bytes", "unknown-unit",
          "missing-field", "unknown-field", "unknown-precision", "bare-assumption", "not-a-number",
          "unquoted-comma", "efficiency-above-1", "efficiency-percent-above-1",
-         "active-above-tdp"],
+         "active-above-tdp", "negative-bandwidth", "negative-peak", "zero-capacity",
+         "nan-capacity", "inf-capacity", "negative-idle-power", "zero-cost"],
 )  # fmt: skip
 def test_broken_hardware_yaml_names_file_entry_and_field(tmp_path, broken, entry, field, why):
     message = load_error(tmp_path, broken)
@@ -464,10 +494,58 @@ entries:
 """
 
 
+CNN_OK = """\
+  ToyCNN:
+    display_name: Toy CNN
+    kind: cnn
+    params: {value: 25.557032e6 param, source: paper}
+    flops_per_sample: {value: 4.09 GMAC, source: paper}
+"""
+DATACENTER_OK = """\
+reviewed: 2026-11-28
+sources:
+  toy-dc: {title: Toy datacenter report, url: https://example.org/dc, date: 2024}
+entries:
+  Toy:
+    display_name: Toy datacenter
+    pue: {value: 1.1, source: toy-dc}
+"""
+
+
+def test_the_toy_cnn_and_datacenter_load(tmp_path):
+    path = tmp_path / "models.yaml"
+    path.write_text(MODEL_OK.replace("  ToyLM:", CNN_OK + "  ToyLM:"))
+    assert load_models(path).ToyCNN.params.m_as("param") == 25_557_032
+    path = tmp_path / "datacenters.yaml"
+    path.write_text(DATACENTER_OK)
+    assert load_datacenters(path).Toy.pue.m_as("") == pytest.approx(1.1)
+
+
 def test_a_valid_toy_transformer_derives_its_flops(tmp_path):
     path = tmp_path / "models.yaml"
     path.write_text(MODEL_OK)
     assert load_models(path).ToyLM.flops_per_sample.m_as("flop") == pytest.approx(14_553_741_824)
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [("-25.557032e6 param", "must be > 0, got '-25.557032e6 param'"),
+     ("0 param", "must be > 0, got '0 param'"),
+     ("nan param", "must be a finite number, got 'nan param'"),
+     ("-inf param", "must be a finite number, got '-inf param'")],
+)  # fmt: skip
+def test_a_parameter_count_must_be_finite_and_positive(tmp_path, value, why):
+    text = MODEL_OK.replace("  ToyLM:", CNN_OK + "  ToyLM:").replace("25.557032e6 param", value)
+    message = load_error(tmp_path, text, loader=load_models)
+    assert "entry 'ToyCNN', field 'params'" in message and why in message
+
+
+def test_a_zero_or_negative_grid_or_pue_value_is_rejected(tmp_path):
+    message = load_error(tmp_path, GRID_OK.replace("100 gCO2e", "-100 gCO2e"), loader=load_grids)
+    assert "entry 'Toyland', field 'carbon_intensity': must be > 0" in message
+    pue = DATACENTER_OK.replace("1.1,", "0,")
+    message = load_error(tmp_path, pue, loader=load_datacenters)
+    assert "entry 'Toy', field 'pue': must be > 0, got 0" in message
 
 
 def test_params_that_disagree_with_the_arch_are_rejected(tmp_path):
