@@ -145,16 +145,29 @@ class Scenario:
 
     @property
     def duty_cycle(self) -> float:
-        """Fraction of time the device computes: the override, else inferences/day x latency / day.
+        """Fraction of time the device computes: the override, else d = inferences/day x latency
+        / batch_size / 86,400 s. Datacenter serving and training run continuously (1.0).
 
-        Datacenter serving and training run continuously (1.0).
+        A demanded d > 1 is a ``ChoiceError``: one device cannot be busy more than all day, and
+        capping d at 1 would silently drop the energy of the inferences it cannot run.
         """
+        from mlsysim.errors import ChoiceError
+
         if self.duty_cycle_override is not None:
+            if not 0.0 <= self.duty_cycle_override <= 1.0:
+                raise ChoiceError(
+                    f"scenario {self.name!r}: argument 'duty_cycle_override' = "
+                    f"{self.duty_cycle_override!r} is out of range; valid: [0, 1]"
+                )
             return self.duty_cycle_override
         if self.workload != "inference" or self.inferences_per_day is None:
             return 1.0
-        busy = self.inferences_per_day * self.profile().latency_s / self.batch_size
-        return min(1.0, busy / SECONDS_PER_DAY)
+        latency = self.profile().latency_s
+        busy = self.inferences_per_day * latency / self.batch_size
+        demanded = busy / SECONDS_PER_DAY
+        if demanded > 1.0:
+            raise ChoiceError(_overload_message(self, latency, busy, demanded))
+        return demanded
 
     def profile(self) -> Any:
         """The engine's profile of this workload (solve, serve or train)."""
@@ -249,6 +262,8 @@ def _inference_checks(scenario: Scenario, p: Any) -> Iterator[ConstraintCheck]:
     from mlsysim.core.units import Q_
 
     hw = scenario.hardware
+    if scenario.inferences_per_day is not None:
+        _ = scenario.duty_cycle  # ChoiceError when one device cannot carry the daily load
     yield _memory_check(scenario, p.memory_required, hw.memory_capacity, "weights")
     if scenario.latency_slo is not None:
         yield _check("latency", p.latency, scenario.latency_slo, "max", "latency")
@@ -317,6 +332,24 @@ def _average_power(scenario: Scenario) -> Any:
             f"{hw.name} has no sourced sleep_power or idle_power for a battery estimate"
         )
     return duty_cycle_power(hw.busy_power, rest, scenario.duty_cycle)
+
+
+def _overload_message(scenario: Scenario, latency: float, busy: float, demanded: float) -> str:
+    """Why one device cannot carry ``inferences_per_day``: d > 1 and the devices it would need."""
+    import math
+
+    from mlsysim.core.engine.profiles import human_number, human_time
+
+    per_device = SECONDS_PER_DAY * scenario.batch_size / latency
+    needed = math.ceil(demanded)
+    return (
+        f"scenario {scenario.name!r}: argument 'inferences_per_day' = "
+        f"{human_number(scenario.inferences_per_day)} at a latency of {human_time(latency)} "
+        f"per batch of {scenario.batch_size} needs {human_number(busy)} s of compute per "
+        f"86,400 s day on one {scenario.hardware_name}: a demanded busy fraction (duty cycle) "
+        f"of {human_number(demanded)}, above 1. The load needs {needed} devices per unit; one "
+        f"device serves at most {human_number(math.floor(per_device))} inferences a day"
+    )
 
 
 # ---------------------------------------------------------------- the Applications

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sim_helpers import hand_latency_s
 
 import mlsysim
 from mlsysim import Q_
@@ -172,3 +173,60 @@ def test_a_training_run_ignores_a_duty_cycle_choice_and_says_so():
     busy, chosen = sim.evaluate({}), sim.evaluate({"duty_cycle": 0.1})
     assert chosen.sustainability.energy_kwh == busy.sustainability.energy_kwh
     assert "duty_cycle 0.1 not applied: a training run keeps every device busy" in chosen.notes
+
+
+# The doorbell (ESP32-S3, VWW int8) asked for 2,000,000 inferences a day: by hand (sim_helpers),
+# latency = 15.0 MFLOP / (15.36 GFLOP/s x 0.018) + 100 us = 54.353 ms; busy = 2e6 x 54.353 ms =
+# 108,707 s of a 86,400 s day: d = 1.258 > 1, so 2 devices; one serves 86,400 s / 54.353 ms =
+# 1,589,594 a day.
+OVERLOADED = (
+    "scenario 'Doorbell': argument 'inferences_per_day' = 2,000,000 at a latency of 54.4 ms per "
+    "batch of 1 needs 108,707 s of compute per 86,400 s day on one ESP32_S3: a demanded busy "
+    "fraction (duty cycle) of 1.26, above 1. The load needs 2 devices per unit; one device "
+    "serves at most 1,589,594 inferences a day"
+)
+
+
+def overloaded_doorbell(inferences_per_day=2_000_000):
+    import dataclasses
+
+    return dataclasses.replace(mlsysim.Applications.Doorbell, inferences_per_day=inferences_per_day)
+
+
+def test_a_load_one_device_cannot_carry_is_an_error_not_a_capped_duty_cycle():
+    """Regression: d was min(1, demanded), so a fleet busy 6.65x a day reported 1/6.65 of its
+    energy. Both the sims and Scenario.evaluate() now refuse the load and name what it needs."""
+    latency = hand_latency_s()
+    assert 2_000_000 * latency == pytest.approx(108_706.9, abs=0.1)
+    assert 86_400 / latency == pytest.approx(1_589_594.86, abs=0.01)
+    scenario = overloaded_doorbell()
+    for run in (
+        lambda: scenario.duty_cycle,
+        lambda: scenario.evaluate(),
+        lambda: SustainabilitySimulation(scenario, Personas.TinyPioneer).evaluate({}),
+        lambda: mlsysim.sim.ResourceSimulation(scenario, "TinyPioneer").evaluate({}),
+    ):
+        with pytest.raises(ChoiceError) as caught:
+            run()
+        assert str(caught.value) == OVERLOADED
+
+
+def test_a_load_that_fills_the_day_exactly_is_a_duty_cycle_of_one():
+    latency = hand_latency_s()
+    busiest = overloaded_doorbell(86_400 / latency)
+    assert busiest.duty_cycle == pytest.approx(1.0, rel=1e-12)
+    ledger = SustainabilitySimulation(busiest, Personas.TinyPioneer).evaluate(
+        {"include_radio": False, "duration_days": 1, "fleet_size": 1}
+    )
+    assert ledger.sustainability.energy.m_as("J") == pytest.approx(0.239 * 86_400, rel=1e-9)
+
+
+def test_a_duty_cycle_override_outside_zero_to_one_is_refused():
+    import dataclasses
+
+    scenario = dataclasses.replace(mlsysim.Applications.Doorbell, duty_cycle_override=1.2)
+    with pytest.raises(ChoiceError) as caught:
+        SustainabilitySimulation(scenario, Personas.TinyPioneer).evaluate({})
+    assert str(caught.value) == (
+        "scenario 'Doorbell': argument 'duty_cycle_override' = 1.2 is out of range; valid: [0, 1]"
+    )
