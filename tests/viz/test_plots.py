@@ -297,11 +297,12 @@ def test_scorecard_prints_like_the_ledger_and_fills_the_figure():
     assert [s.replace("\n", " ") for s in shown] == [text for _, _, text in rows]
     by_field = {field: text for (_, field, _), text in zip(rows, shown, strict=True)}
     assert by_field["average_power"] == "7.55 mW"  # 776.4 µW + 500 x 1 s x 1.17 W / 86,400 s
-    assert by_field["mtbf"] == "2.63 min"  # 438,000 h / 1e7 = 0.0438 h
+    assert by_field["mtbf"] == "50.0 years"  # each device's MTTF: 438,000 h / 8766 h/yr
+    assert by_field["mean_time_between_fleet_failures"] == "2.63 min"  # 438,000 h / 1e7
     assert by_field["failure_rate"] == "200,000/yr"  # 1e7 / 438,000 h in 1/yr, 3 digits
     assert by_field["capex"] == "$25.0 M"  # 1e7 x 2.50 USD
-    assert by_field["mtbf_meaning"] == (
-        "fleet: mean time between two failures\nanywhere in the fleet (MTTF / N)"
+    assert by_field["mtbf_meaning"] == (  # wrapped at 40 characters
+        "each device's MTBF (its MTTF):\nindependent devices, not a series system"
     )
     meaning = 1 + [field for _, field, _ in rows].index("mtbf_meaning")
     assert cells[meaning, 2].get_height() == pytest.approx(2 * cells[1, 2].get_height())
