@@ -90,6 +90,25 @@ def test_llama2_7b_has_its_real_parameter_count():
     assert Models.GPT3_175B.params.m_as("param") == pytest.approx(175e9)
 
 
+def bert_model_params(vocab, positions, token_types, d, layers, d_ff) -> int:
+    """Hugging Face BertModel (with pooler), counted weight by weight from its config."""
+    embeddings = (vocab + positions + token_types) * d + 2 * d  # three tables + LayerNorm
+    attention = 4 * (d * d + d) + 2 * d  # q, k, v, output dense (+ biases), LayerNorm
+    ffn = (d * d_ff + d_ff) + (d_ff * d + d) + 2 * d  # intermediate, output, LayerNorm
+    pooler = d * d + d
+    return embeddings + layers * (attention + ffn) + pooler
+
+
+def test_bert_has_its_real_checkpoint_parameter_count():
+    # bert-base-uncased / bert-large-uncased config.json: vocab 30522, 512 positions, 2 types
+    base = bert_model_params(30522, 512, 2, d=768, layers=12, d_ff=3072)
+    large = bert_model_params(30522, 512, 2, d=1024, layers=24, d_ff=4096)
+    assert (base, large) == (109_482_240, 335_141_888)
+    assert Models.BERTBase.params.m_as("param") == base  # not the paper's rounded 110M
+    assert Models.BERTLarge.params.m_as("param") == large  # nor 340M
+    assert Models.BERTBase.provenance["params"].kind == "derived"
+
+
 def test_llm_flops_per_token_is_derived_from_arch():
     """2N + 2·n_layers·context·d_model = 2·6.74e9 + 2·32·4096·4096 = 14,553,741,824 FLOP."""
     assert Models.Llama2_7B.flops_per_sample.m_as("flop") == pytest.approx(14_553_741_824)
