@@ -81,13 +81,72 @@ def test_llm_decode_step_at_batch1_is_memory_bound():
 
 def test_llama2_70b_fp16_does_not_fit_one_a100_and_reports_shortfall():
     profile = Engine.solve("Llama2_70B", "A100", precision="fp16")
+    kv = 2 * 80 * 8 * 128 * 4096 * 2  # GQA: 8 KV heads of 128, full 4,096-token context, fp16
+    assert kv == 1_342_177_280
     assert profile.fits is False
-    assert profile.memory_required.m_as("byte") == pytest.approx(2 * LLAMA2_70B_PARAMS)
+    assert profile.memory_required.m_as("byte") == pytest.approx(2 * LLAMA2_70B_PARAMS + kv)
     assert profile.shortfall.m_as("GB") == pytest.approx(
-        (2 * LLAMA2_70B_PARAMS - A100_CAPACITY) / 1e9
+        (2 * LLAMA2_70B_PARAMS + kv - A100_CAPACITY) / 1e9
     )
-    assert profile.shortfall.m_as("GB") == pytest.approx(57.96)
-    assert "does NOT fit: needs 138 GB, has 80 GB" in profile.explain()
+    assert profile.shortfall.m_as("GB") == pytest.approx(59.30218, rel=1e-6)
+    assert "does NOT fit: needs 139 GB, has 80 GB" in profile.explain()
+
+
+# Llama-2-7B (Touvron et al. 2023): 6.74e9 params, 32 layers x 32 KV heads x 128, 4,096 context.
+LLAMA2_7B_PARAMS = 6.74e9
+LLAMA2_7B_KV_PER_SEQUENCE = 2 * 32 * 32 * 128 * 4096 * 2  # K and V, fp16: 2.147 GB
+
+
+def test_transformer_solve_reads_the_kv_cache_its_flops_assume():
+    # One decode step of 16 sequences at the full context: 13.48 GB of weights + 16 x 2.147 GB
+    # of KV = 47.84 GB at 0.60 x 3.35 TB/s = 23.80 ms, + 450 us = 24.25 ms (weights alone would
+    # give 7.16 ms, below the 14.28 ms memory floor of the same step).
+    profile = Engine.solve("Llama2_7B", "H100", batch_size=16)
+    moved = 2 * LLAMA2_7B_PARAMS + 16 * LLAMA2_7B_KV_PER_SEQUENCE
+    assert moved == pytest.approx(47.839738368e9)
+    assert profile.kv_cache_b == 16 * LLAMA2_7B_KV_PER_SEQUENCE
+    assert profile.memory_required.m_as("byte") == pytest.approx(moved)
+    assert profile.latency_s == pytest.approx(moved / (0.60 * H100_BW) + 450e-6)
+    assert profile.latency.m_as("ms") == pytest.approx(24.25086, rel=1e-6)
+    assert profile.latency_s > moved / H100_BW  # the memory floor, 14.28 ms
+    assert profile.bottleneck == "memory"
+    assert profile.throughput.units == "token / second"
+    assert profile.throughput.m_as("token/s") == pytest.approx(16 / 24.25086e-3, rel=1e-6)
+
+
+def test_transformer_solve_matches_serves_decode_step_at_the_full_context():
+    # serve decodes at the mean context prompt + output / 2 = 4,095.5 tokens; solve at 4,096.
+    step = Engine.solve("Llama2_7B", "H100", batch_size=16).latency_s
+    tpot = Engine.serve("Llama2_7B", "H100", 16, prompt_tokens=4095, output_tokens=1).tpot_s
+    assert step > tpot
+    assert step == pytest.approx(tpot, rel=1e-4)
+
+
+def test_kv_cache_of_a_big_batch_does_not_fit():
+    profile = Engine.solve("Llama2_7B", "H100", batch_size=256)
+    need = 2 * LLAMA2_7B_PARAMS + 256 * LLAMA2_7B_KV_PER_SEQUENCE  # 13.48 GB + 549.76 GB
+    assert profile.fits is False
+    assert profile.memory_required.m_as("GB") == pytest.approx(need / 1e9)
+    assert profile.memory_required.m_as("GB") == pytest.approx(563.2358, rel=1e-6)
+    assert profile.shortfall.m_as("GB") == pytest.approx(483.2358, rel=1e-6)
+
+
+def test_transformer_explain_says_it_is_a_decode_step_at_full_context():
+    # 47.84 GB = 13.5 GB + 34.4 GB at 2.01 TB/s = 23.8 ms; 16 x 14.55 GFLOP = 233 GFLOP at
+    # 544 TFLOP/s = 0.428 ms.
+    assert Engine.solve("Llama2_7B", "H100", batch_size=16).explain() == (
+        "memory-bound decode step (16 sequences x 1 token, each at the full 4,096-token "
+        "context): 13.5 GB of weights + 34.4 GB of KV cache at 2.01 TB/s achieved (60% of "
+        "3.35 TB/s) take 23.8 ms; 233 GFLOP of compute at 544 TFLOP/s achieved (55% of "
+        "989 TFLOP/s fp16) would take 0.428 ms (+450 us fixed overhead per call)."
+    )
+
+
+def test_a_cnn_has_no_kv_cache_and_counts_samples():
+    profile = Engine.solve("ResNet50", "H100", batch_size=8)
+    assert profile.kv_cache_b == 0.0 and profile.context_tokens == 0
+    assert profile.memory_required.m_as("byte") == pytest.approx(2 * RESNET50_PARAMS)
+    assert profile.throughput.units == "sample / second"
 
 
 def test_fitting_model_has_zero_shortfall():

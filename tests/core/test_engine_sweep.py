@@ -33,12 +33,37 @@ def test_sweep_equals_per_point_solve(table):
         assert row["fits"] == point.fits
         assert row["throughput_per_s"] == pytest.approx(point.throughput.m_as("1/s"))
         assert row["arithmetic_intensity"] == pytest.approx(point.arithmetic_intensity.magnitude)
+        assert row["memory_required_b"] == pytest.approx(point.memory_required_b, rel=1e-12)
+
+
+def test_a_transformer_sweep_counts_the_kv_cache_per_batch_size(table):
+    # Llama-2-7B fp16: 13.48 GB of weights + batch x 2.147 GB of KV at the 4,096-token context.
+    rows = [r for r in table if r["model"] == "Llama2_7B" and r["hardware"] == "H100"]
+    fp16 = {r["batch_size"]: r for r in rows if r["precision"] == "fp16"}
+    kv_sequence = 2 * 32 * 32 * 128 * 4096 * 2
+    for batch in BATCHES:
+        assert fp16[batch]["memory_required_b"] == pytest.approx(13.48e9 + batch * kv_sequence)
+    assert [fp16[b]["fits"] for b in BATCHES] == [True, True, False]  # 563 GB > 80 GB at 256
 
 
 def test_unsupported_precisions_are_listed_not_silently_dropped(table):
     assert table.skipped == [("ResNet50", "ESP32_S3", "fp16"), ("Llama2_7B", "ESP32_S3", "fp16")]
     with pytest.raises(UnknownNameError, match="unknown ESP32_S3 precision 'fp16'"):
         Engine.sweep("ResNet50", "ESP32_S3", [1], ["fp16"], skip_unsupported=False)
+
+
+def test_a_name_that_is_no_precision_raises_instead_of_an_empty_table():
+    with pytest.raises(UnknownNameError) as err:
+        Engine.sweep("ResNet50", "H100", [1], ["fp7"])
+    assert str(err.value) == (
+        "unknown precision 'fp7'. Did you mean 'fp8', 'fp32', 'fp16'? "
+        "Valid: bf16, fp16, fp32, fp8, int4, int8, tf32."
+    )
+
+
+def test_a_real_precision_no_part_has_is_skipped():
+    table = Engine.sweep("ResNet50", "H100", [1], ["fp16", "int4"])  # int4: no sourced peak
+    assert len(table) == 1 and table.skipped == [("ResNet50", "H100", "int4")]
 
 
 def test_records_are_plain_python_values(table):

@@ -65,10 +65,13 @@ class _Record:
 
 @dataclass(frozen=True, slots=True)
 class PerformanceProfile(_Record):
-    """One forward pass of ``batch_size`` samples (tokens for an LLM) on one device.
+    """One forward pass of ``batch_size`` samples on one device.
 
     ``latency = max(compute_time, memory_time) + overhead``; memory traffic is the weights read
-    once per batch (activations assumed to stay on chip). Energy per sample = TDP x latency / batch.
+    once per batch (activations assumed to stay on chip). For a transformer a sample is one
+    generated token at the full ``context_tokens``: the batch is one decode step of
+    ``batch_size`` sequences, which also reads their KV cache (``kv_cache_b``). Energy per sample
+    (token) = busy power x latency / batch.
     """
 
     model: str
@@ -89,16 +92,23 @@ class PerformanceProfile(_Record):
     memory_capacity_b: float
     energy_j: float | None
     mfu: float
+    kv_cache_b: float = 0.0  # KV cache the step reads: batch x context_tokens (0 for a CNN)
+    context_tokens: int = 0  # a transformer's context_length; 0 when there is no KV cache
+
+    @property
+    def unit(self) -> str:
+        """What a sample is: ``"token"`` for a transformer (a decode step), else ``"sample"``."""
+        return "token" if self.context_tokens else "sample"
 
     @property
     def latency(self):
-        """Time for one batch [ms]."""
+        """Time for one batch [ms] (for a transformer: one decode step)."""
         return Q_(self.latency_s * 1e3, "ms")
 
     @property
     def throughput(self):
-        """Samples per second [sample/s] = batch / latency."""
-        return Q_(self.batch_size / self.latency_s, "sample/s")
+        """Batch / latency [sample/s], or [token/s] for a transformer (generated tokens)."""
+        return Q_(self.batch_size / self.latency_s, f"{self.unit}/s")
 
     @property
     def arithmetic_intensity(self):
@@ -112,7 +122,7 @@ class PerformanceProfile(_Record):
 
     @property
     def memory_time_s(self) -> float:
-        """Weight bytes / (bandwidth x memory efficiency) [s]."""
+        """(Weight + KV-cache) bytes / (bandwidth x memory efficiency) [s]."""
         return memory_time.raw(
             self.bytes_moved_b, self.memory_bandwidth_b_per_s, self.memory_efficiency
         )
@@ -131,12 +141,17 @@ class PerformanceProfile(_Record):
 
     @property
     def energy(self):
-        """Energy per sample [J], or None when the part has no sourced TDP."""
+        """Energy per sample (per token for a transformer) [J], None without a sourced TDP."""
         return None if self.energy_j is None else Q_(self.energy_j, "J")
 
     @property
+    def weights_b(self) -> float:
+        """Weight bytes [byte]: the traffic besides the KV cache."""
+        return self.bytes_moved_b - self.kv_cache_b
+
+    @property
     def memory_required(self):
-        """Weight bytes that must be resident [byte]."""
+        """Bytes that must be resident [byte]: weights, plus a transformer's KV cache."""
         return Q_(self.memory_required_b, "byte")
 
     @property
@@ -149,6 +164,7 @@ class PerformanceProfile(_Record):
         record["compute_time_s"] = self.compute_time_s
         record["memory_time_s"] = self.memory_time_s
         record["throughput_per_s"] = self.batch_size / self.latency_s
+        record["weights_b"] = self.weights_b
         record["arithmetic_intensity"] = arithmetic_intensity.raw(
             self.flop_count, self.bytes_moved_b
         )
@@ -156,22 +172,31 @@ class PerformanceProfile(_Record):
         return record
 
     def explain(self) -> str:
-        """One sentence naming the bottleneck with its numbers."""
+        """One sentence naming the bottleneck with its numbers (and, for a transformer, the
+        decode step it models: one token per sequence at the full context)."""
         compute = human_time(self.compute_time_s)
         memory = human_time(self.memory_time_s)
-        weights = human(self.bytes_moved_b, "byte")
+        traffic = f"{human(self.weights_b, 'byte')} of weights"
+        bound = f"{self.bottleneck}-bound"
+        if self.context_tokens:
+            traffic += f" + {human(self.kv_cache_b, 'byte')} of KV cache"
+            sequences = "1 sequence" if self.batch_size == 1 else f"{self.batch_size:,} sequences"
+            bound += (
+                f" decode step ({sequences} x 1 token, each at the full "
+                f"{self.context_tokens:,}-token context)"
+            )
         flops = human(self.flop_count, "flop")
         bandwidth = achieved(self.memory_bandwidth_b_per_s, self.memory_efficiency, "byte/s")
         peak = achieved(self.peak_flops_per_s, self.compute_efficiency, "flop/s", self.precision)
         if self.bottleneck == "memory":
             text = (
-                f"memory-bound: {weights} of weights at {bandwidth} take {memory}; "
+                f"{bound}: {traffic} at {bandwidth} take {memory}; "
                 f"{flops} of compute at {peak} would take {compute}"
             )
         else:
             text = (
-                f"compute-bound: {flops} at {peak} take {compute}; "
-                f"reading {weights} of weights at {bandwidth} would take {memory}"
+                f"{bound}: {flops} at {peak} take {compute}; "
+                f"reading {traffic} at {bandwidth} would take {memory}"
             )
         text += f" (+{self.overhead_s * 1e6:.3g} us fixed overhead per call)"
         if not self.fits:

@@ -1,8 +1,11 @@
 """Single-device inference: one forward pass of a batch on the roofline, plus fixed overhead.
 
-``latency = max(F*B / (P*eta_c), W / (BW*eta_m)) + t_overhead`` with F the forward FLOPs per
-sample, B the batch, W the weight bytes at the precision (read once per batch), P the part's
-dense peak at that precision and the efficiencies of ``calibration``. Williams et al. 2009.
+``latency = max(F*B / (P*eta_c), (W + B*KV) / (BW*eta_m)) + t_overhead`` with F the forward
+FLOPs per sample, B the batch, W the weight bytes at the precision (read once per batch), P the
+part's dense peak and the efficiencies of ``calibration``. For a transformer one sample is one
+generated token at the full ``context_length`` (what its catalog F assumes), so each of the B
+sequences also reads its KV cache of ``context_length`` tokens: KV = 2*L*n_kv*d_head*ctx*b.
+Williams et al. 2009; Pope et al. 2022.
 """
 
 from __future__ import annotations
@@ -20,8 +23,24 @@ from mlsysim.core.engine.resolve import (
 from mlsysim.core.engine.roofline import roofline_step
 from mlsysim.core.formulas.performance import model_flops_utilization
 from mlsysim.core.formulas.sustainability import energy as energy_formula
-from mlsysim.core.formulas.transformer import weight_bytes
+from mlsysim.core.formulas.transformer import kv_cache_bytes, weight_bytes
 from mlsysim.core.precision import precision_name
+
+
+def context_tokens(m: Any) -> int:
+    """Tokens of context one sample attends to: a transformer's ``context_length``, else 0."""
+    return int(m.spec.arch.context_length) if m.is_transformer else 0
+
+
+def context_kv_bytes(m: Any, bytes_per_element: float) -> float:
+    """KV-cache bytes one sample reads [byte]: one sequence's K and V at full context (0 for a CNN).
+
+    ``kv_cache_bytes`` (the formula serve uses) of ``context_length`` tokens, batch 1.
+    """
+    tokens = context_tokens(m)
+    if not tokens:
+        return 0.0
+    return kv_cache_bytes.raw(m.n_layers, m.n_kv_heads, m.head_dim, tokens, 1.0, bytes_per_element)
 
 
 def solve(
@@ -33,8 +52,11 @@ def solve(
 ) -> PerformanceProfile:
     """Latency, throughput, bottleneck, MFU, energy and fit of one batch on one device.
 
-    Every argument takes one value (a list raises ``ValueError``; grids go through
-    ``Engine.sweep``); ``precision`` is case-insensitive ("FP16" == "fp16").
+    For a transformer one sample is one generated token at the full ``context_length`` (the
+    catalog's FLOPs per token include attention over it): the batch is one decode step of
+    ``batch_size`` sequences, which reads the weights and each sequence's KV cache, and memory
+    required counts both. Every argument takes one value (a list raises ``ValueError``; grids go
+    through ``Engine.sweep``); ``precision`` is case-insensitive ("FP16" == "fp16").
     """
     batch = require_count(batch_size, "batch_size")
     precision = precision_name(precision)
@@ -43,7 +65,9 @@ def solve(
     peak = hw.peak(precision)
     eff = efficiency_for(hw, efficiency)
     flops = m.flops_per_sample * batch
-    moved = weight_bytes.raw(m.params, precision_bytes(precision))
+    bpp = precision_bytes(precision)
+    kv = context_kv_bytes(m, bpp) * batch
+    moved = weight_bytes.raw(m.params, bpp) + kv
     bw = hw.memory_bandwidth
     latency, bound = roofline_step(flops, moved, peak, bw, eff.compute, eff.memory, eff.overhead_s)
     return PerformanceProfile(
@@ -67,4 +91,6 @@ def solve(
         if hw.busy_power is None
         else energy_formula.raw(hw.busy_power, latency) / batch,
         mfu=model_flops_utilization.raw(flops, latency, peak, 1),
+        kv_cache_b=kv,
+        context_tokens=context_tokens(m),
     )

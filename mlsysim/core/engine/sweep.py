@@ -2,7 +2,9 @@
 
 Per (model, hardware, precision) combination the SI magnitudes come from the cache; the batch
 axis and all combinations are then evaluated together through the formulas' ``raw`` fast paths
-(the same ones ``Engine.solve`` uses), so there is no Python loop per grid point.
+(the same ones ``Engine.solve`` uses), so there is no Python loop per grid point. As in
+``solve``, a transformer's sample is one generated token at the full context: the bytes moved
+and the memory required are the weights plus batch x the KV cache of one sequence.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 from mlsysim.core.engine.calibration import Efficiency, efficiency_for
 from mlsysim.core.engine.resolve import hardware_numbers, model_numbers, precision_bytes
 from mlsysim.core.engine.roofline import roofline_step
+from mlsysim.core.engine.solve import context_kv_bytes
 from mlsysim.core.formulas.performance import arithmetic_intensity, model_flops_utilization
 from mlsysim.core.formulas.sustainability import energy as energy_formula
 from mlsysim.core.formulas.transformer import weight_bytes
@@ -35,7 +38,8 @@ COLUMNS = (
     "memory_required_b",
     "fits",
 )
-"""Columns of a solve sweep; SI floats with the unit in the name (energy per sample)."""
+"""Columns of a solve sweep; SI floats with the unit in the name (energy per sample; a
+transformer's sample and throughput are generated tokens, as in ``Engine.solve``)."""
 
 
 class SweepTable(Sequence):
@@ -108,7 +112,8 @@ def sweep(
     """``Engine.solve`` over every model x hardware x precision x batch size, vectorised.
 
     A precision the part lacks is skipped (listed in ``table.skipped``) unless
-    ``skip_unsupported=False``, which raises the part's ``UnknownNameError``.
+    ``skip_unsupported=False``, which raises the part's ``UnknownNameError``; a name that is no
+    precision at all (``"fp7"``) always raises ``UnknownNameError`` listing the close ones.
     """
     batches = np.asarray(_as_list(batch_sizes), dtype=float)
     if batches.size == 0 or np.any(batches < 1) or np.any(batches != np.floor(batches)):
@@ -116,12 +121,24 @@ def sweep(
     combos, skipped = _combinations(models, hardware, precisions, efficiency, skip_unsupported)
     if not combos:
         return SweepTable({}, skipped)
-    (names_m, names_h, names_p, f_sample, moved, peak, bw, cap, eff_c, eff_m, overhead, tdp) = (
-        np.asarray(part) for part in zip(*combos, strict=True)
-    )
+    (
+        names_m,
+        names_h,
+        names_p,
+        f_sample,
+        weights,
+        kv,
+        peak,
+        bw,
+        cap,
+        eff_c,
+        eff_m,
+        overhead,
+        tdp,
+    ) = (np.asarray(part) for part in zip(*combos, strict=True))
     col = (slice(None), None)  # combinations down, batch sizes across
     flops = f_sample[col] * batches[None, :]
-    moved2 = np.broadcast_to(moved[col], flops.shape)
+    moved2 = weights[col] + kv[col] * batches[None, :]  # weights + batch x KV per sequence
     latency, bound = roofline_step(
         flops, moved2, peak[col], bw[col], eff_c[col], eff_m[col], overhead[col]
     )
@@ -139,19 +156,22 @@ def sweep(
         "mfu": model_flops_utilization.raw(flops, latency, peak[col], 1).ravel(),
         "energy_j": energy.ravel(),
         "memory_required_b": moved2.ravel(),
-        "fits": np.broadcast_to((moved <= cap)[col], grid).ravel(),
+        "fits": (moved2 <= cap[col]).ravel(),
     }
     return SweepTable(columns, skipped)
 
 
 def _combinations(models, hardware, precisions, efficiency, skip_unsupported):
     combos, skipped = [], []
+    names = list(map(precision_name, _as_list(precisions)))
+    widths = [precision_bytes(name) for name in names]  # not a precision at all: raises here
     for model in _as_list(models):
         m = model_numbers(model)
+        kv = [context_kv_bytes(m, width) for width in widths]
         for part in _as_list(hardware):
             hw = hardware_numbers(part)
             eff = efficiency_for(hw, efficiency)
-            for precision in map(precision_name, _as_list(precisions)):
+            for precision, width, kv_seq in zip(names, widths, kv, strict=True):
                 try:
                     peak = hw.peak(precision)
                 except UnknownNameError:
@@ -159,14 +179,14 @@ def _combinations(models, hardware, precisions, efficiency, skip_unsupported):
                         raise
                     skipped.append((m.name, hw.name, precision))
                     continue
-                moved = weight_bytes.raw(m.params, precision_bytes(precision))
                 combos.append(
                     (
                         m.name,
                         hw.name,
                         precision,
                         m.flops_per_sample,
-                        moved,
+                        weight_bytes.raw(m.params, width),
+                        kv_seq,
                         peak,
                         hw.memory_bandwidth,
                         hw.memory_capacity,
