@@ -9,6 +9,7 @@ from mlsysim.core.engine import Efficiency, Engine
 PURE = Efficiency(1.0, 1.0, 0.0)  # the pure roofline, to isolate one effect at a time
 H100_BW = 3.35e12
 H100_NVLINK = 900e9 / 2  # 900 GB/s NVLink 4 is bidirectional: 450 GB/s each way
+NVLINK_HOP = 0.6e-6  # NCCL v2.20.3 src/graph/tuning.cc: hwLat[NVLINK][Ring][LL] = .6 us per step
 LLAMA2_7B = {"params": 6.74e9, "layers": 32, "kv_heads": 32, "head_dim": 128, "d_model": 4096}
 LLAMA2_70B = {"params": 68.98e9, "layers": 80, "kv_heads": 8, "head_dim": 128, "d_model": 8192}
 
@@ -84,17 +85,29 @@ def test_llama2_70b_fp16_does_not_fit_one_a100_and_needs_no_crash():
 def test_tensor_parallel_2_adds_the_hand_computed_ring_allreduce():
     one = Engine.serve("Llama2_70B", "H100", precision="fp8", efficiency=PURE)
     two = Engine.serve("Llama2_70B", "H100", precision="fp8", tensor_parallel=2, efficiency=PURE)
-    # Megatron: 2 all-reduces per layer of batch x d_model x 1 byte; ring over p=2 devices
-    # moves 2(p-1)/p = 1 x the message at the link bandwidth.
-    ring = 2 * (2 - 1) / 2 * (1 * 8192 * 1) / H100_NVLINK
+    # Megatron: 2 all-reduces per layer of batch x d_model x 1 byte; a ring over p=2 devices
+    # takes 2(p-1) = 2 dependent hops of alpha = 0.6 us (NCCL's NVLink ring step) and moves
+    # 2(p-1)/p = 1 x the message at the link bandwidth.
+    ring = 2 * (2 - 1) * NVLINK_HOP + 2 * (2 - 1) / 2 * (1 * 8192 * 1) / H100_NVLINK
     comm = 2 * 80 * ring
     assert two.decode_comm_s == pytest.approx(comm)
-    assert comm == pytest.approx(2.9127e-6, rel=1e-4)
+    assert comm == pytest.approx(194.9127e-6, rel=1e-6)  # 192 us of hops + 2.91 us of bytes
     # weights and KV split over two devices, plus the all-reduce
     assert two.tpot_s == pytest.approx(one.tpot_s / 2 + comm)
-    prefill_ring = 2 * 80 * (512 * 8192 * 1) / H100_NVLINK
+    prefill_ring = 2 * 80 * (2 * NVLINK_HOP + (512 * 8192 * 1) / H100_NVLINK)
     assert two.prefill_comm_s == pytest.approx(prefill_ring)
     assert one.decode_comm_s == 0.0
+
+
+def test_tensor_parallel_8_pays_fourteen_dependent_hops_per_allreduce():
+    # Before the alpha term one decode all-reduce at tp=8 (8 KB message) took 2 x 7/8 x 8192 B /
+    # 450 GB/s = 0.032 us; a ring has 2(p-1) = 14 dependent hops, 14 x 0.6 us = 8.4 us.
+    profile = Engine.serve("Llama2_7B", "H100", tensor_parallel=8)
+    per_allreduce = profile.decode_comm_s / (2 * 32)
+    bytes_term = 2 * 7 / 8 * (4096 * 2) / H100_NVLINK
+    assert per_allreduce == pytest.approx(14 * 0.6e-6 + bytes_term)
+    assert per_allreduce == pytest.approx(8.4319e-6, rel=1e-4)
+    assert profile.decode_comm_s == pytest.approx(539.639e-6, rel=1e-5)
 
 
 def test_tensor_parallel_makes_70b_fit_on_two_h100s():
@@ -115,6 +128,25 @@ def test_bad_serving_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError) as err:
         Engine.serve("Llama2_7B", "H100", **kwargs)
     assert str(err.value) == message
+
+
+@pytest.mark.parametrize(
+    ("prompt", "output", "total"), [(100_000, 128, 100_128), (4000, 97, 4097), (1, 4096, 4097)]
+)
+def test_prompt_plus_output_beyond_the_context_length_is_refused(prompt, output, total):
+    with pytest.raises(ValueError) as err:
+        Engine.serve("Llama2_7B", "H100", prompt_tokens=prompt, output_tokens=output)
+    assert str(err.value) == (
+        f"arguments 'prompt_tokens'={prompt} + 'output_tokens'={output} = {total} exceed "
+        "Llama2_7B's context_length of 4,096 tokens; need prompt_tokens >= 1, output_tokens >= 1 "
+        "and prompt_tokens + output_tokens <= 4096"
+    )
+
+
+def test_a_sequence_that_fills_the_context_exactly_is_served():
+    profile = Engine.serve("Llama2_7B", "H100", prompt_tokens=4000, output_tokens=96)
+    assert profile.kv_cache.m_as("byte") == kv_bytes(LLAMA2_7B, 4096, 1)  # 2.147 GB
+    assert profile.fits is True
 
 
 def test_serving_a_cnn_is_a_clear_error():

@@ -3,7 +3,8 @@
 Prefill runs ``prefill_flops`` on the roofline (compute-bound for long prompts). Each decode step
 reads every weight and the KV cache once, so ``tpot = max(step time, (W + KV) / BW)``: never below
 the memory floor. Tensor parallelism splits weights, KV and FLOPs over ``p`` devices and adds two
-ring all-reduces per layer over the interconnect. Pope et al. 2022; Shoeybi et al. 2019.
+ring all-reduces per layer over the interconnect, each ``2(p-1) * alpha + 2(p-1)/p * n / beta``
+with alpha = ``LINK_HOP_LATENCY_S``. Pope et al. 2022; Shoeybi et al. 2019.
 """
 
 from __future__ import annotations
@@ -29,6 +30,19 @@ from mlsysim.core.formulas.serving import (
 )
 from mlsysim.core.formulas.transformer import kv_cache_bytes, weight_bytes
 from mlsysim.core.precision import precision_name
+
+LINK_HOP_LATENCY_S = 0.6e-6
+"""alpha [s]: latency of one dependent step of a ring all-reduce over NVLink (2(p-1) per ring).
+
+Source: NVIDIA NCCL v2.20.3-1 (early 2024; 2.20.5 followed on 2024-03-06), src/graph/tuning.cc,
+``hwLat[NVLINK][Ring][LL] = .6`` (us per ring step; NCCL's own cost model charges 2(nRanks-1) of
+them per all-reduce), https://github.com/NVIDIA/nccl/blob/v2.20.3-1/src/graph/tuning.cc; the
+same table is quoted in NCCL issue #1334 (2024-07-01). NCCL's model also adds a 6.6 us base
+latency per call (``baseLat``: kernel launch and setup), left out here so the TP term stays a
+lower bound (the engine's fixed per-call overhead stands for launches). Applied to every
+scale-up link: an assumption for the non-NVLink parts (MI300X, TPUs), which have no sourced
+figure.
+"""
 
 
 def serve(
@@ -57,6 +71,7 @@ def serve(
             f"serve() needs a transformer with an architecture; model {m.name!r} has none "
             f"(use Engine.solve for {m.spec.kind} models)"
         )
+    _require_context(m, prompt, output)
     _require_head_split(m, tp)
     hw = hardware_numbers(hardware)
     if tp > 1 and hw.interconnect_bandwidth is None:
@@ -80,7 +95,10 @@ def serve(
     # Prefill: all prompt tokens in one pass, writing the prompt's KV cache.
     p_flops = prefill_flops.raw(m.params, layers, d_model, prompt, batch) / tp
     p_bytes = weights_dev + kv(prompt, batch) / tp
-    p_comm = tensor_parallel_allreduce_time.raw(layers, batch * prompt, d_model, bpp, tp, link)
+    alpha = LINK_HOP_LATENCY_S
+    p_comm = tensor_parallel_allreduce_time.raw(
+        layers, batch * prompt, d_model, bpp, tp, link, alpha
+    )
     roofs = (peak, bw, eff.compute, eff.memory, eff.overhead_s)
     prefill_time, prefill_bound = roofline_step(p_flops, p_bytes, *roofs)
     ttft = prefill_time + p_comm
@@ -89,7 +107,7 @@ def serve(
     context = prompt + output / 2.0
     d_flops = decode_step_flops.raw(m.params, layers, d_model, context, batch) / tp
     d_bytes = weights_dev + kv(context, batch) / tp
-    d_comm = tensor_parallel_allreduce_time.raw(layers, batch, d_model, bpp, tp, link)
+    d_comm = tensor_parallel_allreduce_time.raw(layers, batch, d_model, bpp, tp, link, alpha)
     step, decode_bound = roofline_step(d_flops, d_bytes, *roofs)
     floor = memory_time.raw(d_bytes, bw)  # every weight and KV byte, at full bandwidth
     tpot = max(step + d_comm, floor)  # the memory floor: no decode step is faster
@@ -123,6 +141,17 @@ def serve(
         memory_efficiency=eff.memory,
         overhead_s=eff.overhead_s,
     )
+
+
+def _require_context(m: Any, prompt: int, output: int) -> None:
+    """``ValueError`` naming both arguments when the sequence outgrows the model's context."""
+    context = int(m.spec.arch.context_length)
+    if prompt + output > context:
+        raise ValueError(
+            f"arguments 'prompt_tokens'={prompt} + 'output_tokens'={output} = {prompt + output} "
+            f"exceed {m.name}'s context_length of {context:,} tokens; need prompt_tokens >= 1, "
+            f"output_tokens >= 1 and prompt_tokens + output_tokens <= {context}"
+        )
 
 
 def _require_head_split(m: Any, tp: int) -> None:
