@@ -121,6 +121,33 @@ def test_network_bandwidth_overrides_the_interconnect_for_cross_node_data_parall
     assert profile.communication_time.m_as("s") == pytest.approx(2 * 7 / 8 * 2 * N / 50e9)
 
 
+def test_a_bare_network_bandwidth_names_the_argument_and_its_unit():
+    # 50 could be B/s, GB/s or Gb/s: it was an AttributeError ('int' has no 'm_as') at train().
+    with pytest.raises(DimensionalityError) as err:
+        Parallelism(data=8, network_bandwidth=50)
+    assert str(err.value) == (
+        "Cannot convert from 'dimensionless' to 'byte/s' for argument 'network_bandwidth' of "
+        "Parallelism(): got the bare number 50; pass a bandwidth Quantity per direction in "
+        "byte/s, e.g. Q_(50, 'GB/s') (400 Gb/s InfiniBand is Q_(50, 'GB/s'))"
+    )
+
+
+def test_network_bandwidth_of_the_wrong_dimension_or_sign_names_the_argument():
+    with pytest.raises(DimensionalityError) as err:
+        Parallelism(data=8, network_bandwidth=Q_(50, "GB"))
+    assert str(err.value) == (
+        "Cannot convert from 'gigabyte' ([information]) to 'byte / second' "
+        "([information] / [time]) for argument 'network_bandwidth' of Parallelism()"
+    )
+    with pytest.raises(ValueError) as err:
+        Parallelism(data=8, network_bandwidth=Q_(0, "GB/s"))
+    assert str(err.value) == "argument 'network_bandwidth' must be > 0 byte/s, got 0 GB/s"
+    # 400 Gb/s (bits) is 50 GB/s: a bit rate converts
+    bits = Parallelism(data=8, network_bandwidth=Q_(400, "Gbit/s"))
+    profile = Engine.train("Llama2_7B", "H100", 8, D, parallelism=bits)
+    assert profile.communication_time.m_as("s") == pytest.approx(2 * 7 / 8 * 2 * N / 50e9)
+
+
 def test_tokens_of_the_wrong_dimension_name_the_argument():
     with pytest.raises(DimensionalityError) as err:
         Engine.train("Llama2_7B", "H100", 8, Q_(1, "s"))

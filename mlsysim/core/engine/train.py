@@ -53,6 +53,8 @@ class Parallelism:
             require_count(getattr(self, name), name)
         if self.zero_stage not in (0, 1, 2, 3):
             raise ValueError(f"argument 'zero_stage' must be 0, 1, 2 or 3, got {self.zero_stage!r}")
+        if self.network_bandwidth is not None:
+            _network_bandwidth(self.network_bandwidth)
 
     @property
     def num_devices(self) -> int:
@@ -147,9 +149,31 @@ def _pue(category: str, datacenter: str | None) -> float:
     return float(Datacenters[datacenter].pue.m_as(""))
 
 
+def _network_bandwidth(value: Any) -> float:
+    """``network_bandwidth`` in byte/s: a positive bandwidth Quantity; a bare number (50: B/s?
+    GB/s? Gb/s?) or another dimension raises an error naming the argument and the unit."""
+    require_scalar(value, "network_bandwidth")
+    if not is_quantity(value):
+        from pint import DimensionalityError
+
+        raise DimensionalityError(
+            "dimensionless",
+            "byte/s",
+            extra_msg=(
+                f" for argument 'network_bandwidth' of Parallelism(): got the bare number "
+                f"{value!r}; pass a bandwidth Quantity per direction in byte/s, e.g. "
+                f"Q_({value!r}, 'GB/s') (400 Gb/s InfiniBand is Q_(50, 'GB/s'))"
+            ),
+        )
+    bandwidth = float(to_magnitude(value, "byte/s", "network_bandwidth", "Parallelism"))
+    if not bandwidth > 0:
+        raise ValueError(f"argument 'network_bandwidth' must be > 0 byte/s, got {value}")
+    return bandwidth
+
+
 def _link_bandwidth(parallelism: Parallelism, hw: Any) -> float:
     if parallelism.network_bandwidth is not None:
-        return float(parallelism.network_bandwidth.m_as("byte/s"))
+        return _network_bandwidth(parallelism.network_bandwidth)
     if hw.interconnect_bandwidth is None:
         if parallelism.data == 1:
             return 1.0  # no all-reduce happens; ring time is 0
