@@ -140,6 +140,21 @@ def test_interconnect_figures_are_labelled_bidirectional_aggregates():
     assert Hardware.H100.interconnect_bandwidth.m_as("GB/s") == pytest.approx(900)
 
 
+@pytest.mark.parametrize(
+    ("name", "published_gbps", "published_bidirectional_gbytes"),
+    [("TPUv5e", 1600, 400), ("TPUv5p", 4800, 1200)],
+)
+def test_tpu_ici_is_the_published_per_direction_gbps_doubled(
+    name, published_gbps, published_bidirectional_gbytes
+):
+    # Google's TPU pages gave 'Interchip Interconnect BW' in Gbps, one direction; the current
+    # tables give the bidirectional GBps. Gbit is not GB: 1600 Gb/s = 200 GB/s each way.
+    per_direction = Q_(published_gbps, "Gbit/s").to("GB/s")
+    catalog = Hardware[name].interconnect_bandwidth
+    assert catalog.m_as("GB/s") == pytest.approx(2 * per_direction.m_as("GB/s"))
+    assert catalog.m_as("GB/s") == pytest.approx(published_bidirectional_gbytes)
+
+
 def test_every_grid_states_its_carbon_accounting_basis():
     assert {g.basis for g in Grids} == {"lifecycle", "direct"}
     for grid in Grids:  # Ember's dataset is lifecycle; EIA's state CO2 / generation is direct
