@@ -54,37 +54,32 @@ _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"
 
 
 @functools.cache
-def count_units() -> dict[str, str]:
-    """The counting units and their plural symbols, ``{"param": "params", "sample": "samples",
-    "token": "tokens"}``: dimensionless units of the registry whose symbol is their name + "s"
-    (``token = [] = tokens`` in ``units_definitions.txt``)."""
+def is_count_unit(name: str) -> bool:
+    """A counting unit (``token``, ``param``, ``sample``): dimensionless, and its symbol is its
+    plural (``token = [] = tokens`` in ``units_definitions.txt``). Prefixes aside."""
     ureg = registry()
-    return {
-        name: name + "s"
-        for name in ureg
-        if ureg.get_symbol(name) == name + "s" and not ureg.get_dimensionality(name)
-    }
+    return ureg.get_symbol(name) == name + "s" and not ureg.get_dimensionality(name)
 
 
-def count_factors(unit: Any) -> dict[str, int]:
+def _count_base(name: str) -> str | None:
+    """The count unit under a unit name or symbol (``megatoken``/``Mtokens`` -> ``token``)."""
+    for _, base, _ in registry().parse_unit_name(name):
+        if is_count_unit(base):
+            return base
+    return None
+
+
+def count_factors(unit: Any) -> dict[str, Any]:
     """The count units of ``unit`` (prefixed ones too) and their exponents: ``J/token`` ->
     ``{"token": -1}``, ``USD/Mtoken`` -> ``{"megatoken": -1}``, ``W`` -> ``{}``."""
-    counts, ureg = count_units(), registry()
-    return {
-        name: exponent
-        for name, exponent in ureg.Quantity(1, unit).unit_items()
-        if any(base in counts for _, base, _ in ureg.parse_unit_name(name))
-    }
+    items = registry().Quantity(1, unit).unit_items()
+    return {name: exponent for name, exponent in items if _count_base(name)}
 
 
 def _singular(symbol: str) -> str:
     """``tokens`` -> ``token``, ``Mtokens`` -> ``Mtoken``; any other symbol unchanged."""
-    for name, plural in count_units().items():
-        if symbol.endswith(plural):
-            prefix = symbol[: -len(plural)]
-            if any(unit == name for _, unit, _ in registry().parse_unit_name(symbol)):
-                return prefix + name
-    return symbol
+    base = _count_base(symbol) if symbol.endswith("s") else None
+    return symbol[:-1] if base and symbol.endswith(base + "s") else symbol
 
 
 def _display_token(token: str) -> str:
