@@ -6,9 +6,10 @@ mlsysim.lua: reads the invariants report that `mlsysim check` writes to
      published number or an execution error (the pre-render hook would have stopped the
      build; reaching this filter means it did not run, e.g. under `quarto preview`);
   2. in review builds (metadata `mlsysim: {review: true}`, document `draft: true`, or the
-     environment variable MLSYSIM_REVIEW=1) does not fail, but wraps every published inline
-     value in a Span `.mlsysim-value` with `data-status` (ok, shifted, ...) and puts a
-     `callout-warning` at the top of the chapter listing what is broken;
+     environment variable MLSYSIM_REVIEW=1) does not fail, but wraps each publication of an
+     inline value (once, where the chapter's `.qmd` put it) in a Span `.mlsysim-value` with
+     `data-status` (ok, shifted, ...) and puts a `callout-warning` at the top of the chapter
+     listing what is broken;
   3. when there is no report, does nothing and says so once.
 
 Pandoc 3 Lua API only; every use of Quarto's `quarto` table is guarded, so the filter also
@@ -330,59 +331,400 @@ local function failure_message(chapter, items)
 end
 
 ------------------------------------------------------------------------------------------
--- Review builds: spans around published values, a callout of what is broken
+-- Review builds: where each value was published (the chapter's `.qmd`)
 ------------------------------------------------------------------------------------------
 
-local function review_build(meta)
-  return truthy(os.getenv("MLSYSIM_REVIEW"))
-    or truthy(meta_option(meta, "review"))
-    or truthy(meta.draft)
+--[[
+Where is each published value in the document? The report gives each inline value's key, text,
+status and `.qmd` line, not its place in the rendered document, and the AST carries no source
+positions. So the filter finds it:
+
+  publications  the chapter's inline values in source order: one per `{python} expr` of the
+                chapter's `.qmd` (read from the project), with the words around it there. When
+                the `.qmd` cannot be read or disagrees with the report: one per report entry, in
+                (line, report) order, with no words.
+  candidates    each occurrence of a value's text in the prose, in reading order, not starting
+                or ending inside a word or number; inline math and code only as a whole.
+  alignment     at most one candidate per publication, in the publications' order, of greatest
+                total weight. A candidate weighs 1 + the words next to it that agree with the
+                source (up to CONTEXT_WORDS on each side); when the source gives words, a
+                candidate with fewer than AGREEING_WORDS agreeing is refused.
+]]
+
+local CONTEXT_WORDS = 5
+local AGREEING_WORDS = 2 -- fewer agree by chance ("2 × 2 images" and "2 images")
+local CONTEXT_BYTES = 400 -- how far around a value to look for its words
+-- Typographic marks pandoc's `smart` extension makes from ASCII punctuation, and wide spaces.
+local NOT_WORDS = { "\u{2018}", "\u{2019}", "\u{201C}", "\u{201D}", "\u{2013}", "\u{2014}",
+  "\u{2026}", "\u{00A0}", "\u{2009}", "\u{202F}" }
+
+--- Lower-cased words of `text`, ignoring punctuation, link targets, `{...}` attributes and
+--- HTML comments, so a `.qmd` line and its rendered prose give the same words.
+local function words(text)
+  text = text:gsub("%]%b()", " "):gsub("%b{}", " "):gsub("<!%-%-.-%-%->", " ")
+  for _, mark in ipairs(NOT_WORDS) do
+    text = text:gsub(mark, " ")
+  end
+  local list = {}
+  for word in text:lower():gmatch("[%w\128-\255]+") do
+    list[#list + 1] = word
+  end
+  return list
 end
 
---- Published texts of the chapter's inline values -> {status, key, old, new}.
-local function value_targets(chapter)
-  local targets, order = {}, {}
-  local function add(text, golden)
-    if text and text ~= "" and targets[text] == nil then
-      targets[text] = golden
-      order[#order + 1] = text
+--- The words of `text` next to a value: its last CONTEXT_WORDS (`before`) or first ones.
+local function near_words(text, before)
+  local list, near = words(text), {}
+  local from = before and math.max(1, #list - CONTEXT_WORDS + 1) or 1
+  for i = from, math.min(#list, from + CONTEXT_WORDS - 1) do
+    near[#near + 1] = list[i]
+  end
+  return near
+end
+
+--- How many words agree, counted outward from the value (from the end of `before` lists).
+local function agreeing(source, document, before)
+  local count = 0
+  while count < #source and count < #document do
+    local s = before and source[#source - count] or source[count + 1]
+    local d = before and document[#document - count] or document[count + 1]
+    if s ~= d then
+      break
+    end
+    count = count + 1
+  end
+  return count
+end
+
+--- An expression's code with each whitespace run as one space: the report's key for it.
+local function normalized_code(code)
+  return (code:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
+end
+
+local function source_lines(text)
+  local lines = {}
+  text = text:gsub("^\u{FEFF}", ""):gsub("\r\n?", "\n")
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    lines[#lines + 1] = line
+  end
+  return lines
+end
+
+--- Index of the first body line: after YAML front matter (a `---` line first, not followed by a
+--- blank line, closed by `---` or `...`).
+local function body_start(lines)
+  local first = 1
+  while lines[first] and not lines[first]:find("%S") do
+    first = first + 1
+  end
+  local opens = lines[first] and lines[first]:match("^%-%-%-%s*$")
+  if not (opens and lines[first + 1] and lines[first + 1]:find("%S")) then
+    return 1
+  end
+  for j = first + 1, #lines do
+    if lines[j]:match("^%-%-%-%s*$") or lines[j]:match("^%.%.%.%s*$") then
+      return j + 1
     end
   end
-  local inline = {}
+  return 1
+end
+
+--- The line index closing the fence opened at `open` (the last line when none does).
+local function fence_close(lines, open, fence)
+  local pattern = "^%s*(" .. (fence:sub(1, 1) == "`" and "`+" or "~+") .. ")%s*$"
+  for j = open + 1, #lines do
+    local closing = lines[j]:match(pattern)
+    if closing and #closing >= #fence then
+      return j
+    end
+  end
+  return #lines
+end
+
+--- The prose paragraphs of a `.qmd` as {text, first_line}: no front matter, no fenced blocks (a
+--- fence ends a paragraph). Mirrors invariants/qmd.py, which found the report's values.
+local function source_paragraphs(text)
+  local lines = source_lines(text)
+  local paragraphs, current = {}, nil
+  local function close()
+    if current then
+      paragraphs[#paragraphs + 1] = { text = table.concat(current.lines, "\n"),
+        first_line = current.first_line }
+      current = nil
+    end
+  end
+  local i = body_start(lines)
+  while i <= #lines do
+    local line = lines[i]
+    local fence, info = line:match("^%s*(```+)(.*)$")
+    if not fence then
+      fence, info = line:match("^%s*(~~~+)(.*)$")
+    end
+    if fence and not (fence:sub(1, 1) == "`" and info:find("`", 1, true)) then
+      close()
+      i = fence_close(lines, i, fence) + 1
+    else
+      if line:find("%S") then
+        current = current or { lines = {}, first_line = i }
+        current.lines[#current.lines + 1] = line
+      else
+        close()
+      end
+      i = i + 1
+    end
+  end
+  close()
+  return paragraphs
+end
+
+--- The next backtick run of exactly `length` from `from`: the end of a code span, or nil.
+local function span_end(text, from, length)
+  while true do
+    local first, last = text:find("`+", from)
+    if first == nil or last - first + 1 == length then
+      return last
+    end
+    from = last + 1
+  end
+end
+
+--- The inline `{python} expr`s of a paragraph as {code, line, first, last} (offsets in `text`).
+--- Quarto's rule: a single backtick, `{python}`, a space, code without backticks, a backtick; a
+--- code span opened by a longer backtick run holds code, not expressions.
+local function paragraph_expressions(text, first_line)
+  local found, pos = {}, 1
+  while true do
+    local first, last = text:find("`+", pos)
+    if first == nil then
+      return found
+    end
+    pos = last + 1
+    if last > first then
+      pos = (span_end(text, pos, last - first + 1) or last) + 1
+    else
+      local _, stop, code = text:find("^`{python}[ \t]([^`]+)`", first)
+      if stop then
+        local _, breaks = text:sub(1, first):gsub("\n", "")
+        found[#found + 1] =
+          { code = normalized_code(code), line = first_line + breaks, first = first, last = stop }
+        pos = stop + 1
+      end
+    end
+  end
+end
+
+--- The `.qmd`'s inline expressions in source order, each with `before`/`after`: the words next
+--- to it, with every expression read as `text_of(code)` (its published text).
+local function source_expressions(source, text_of)
+  local parts, length, found = {}, 0, {}
+  local function add(text)
+    parts[#parts + 1] = text
+    length = length + #text
+  end
+  for _, paragraph in ipairs(source_paragraphs(source)) do
+    local pos = 1
+    for _, expr in ipairs(paragraph_expressions(paragraph.text, paragraph.first_line)) do
+      add(paragraph.text:sub(pos, expr.first - 1))
+      expr.at = length + 1
+      add(text_of(expr.code))
+      expr.stop = length
+      found[#found + 1] = expr
+      pos = expr.last + 1
+    end
+    add(paragraph.text:sub(pos) .. "\n\n")
+  end
+  local prose = table.concat(parts)
+  for _, expr in ipairs(found) do
+    expr.before = near_words(prose:sub(math.max(1, expr.at - CONTEXT_BYTES), expr.at - 1), true)
+    expr.after = near_words(prose:sub(expr.stop + 1, expr.stop + CONTEXT_BYTES), false)
+  end
+  return found
+end
+
+--- The base key of a report key: "x_str #2" (a second text of `x_str`) -> "x_str".
+local function base_key(key)
+  return (key:gsub(" #%d+$", ""))
+end
+
+--- The chapter's inline golden entries that have a line (a missing value has none).
+local function inline_entries(chapter)
+  local entries = {}
   for _, golden in ipairs(type(chapter.golden) == "table" and chapter.golden or {}) do
-    if golden.kind == "inline" and text_or_nil(golden.status) then
-      inline[#inline + 1] = golden
+    if golden.kind == "inline" and text_or_nil(golden.status) and text_or_nil(golden.key)
+        and type(golden.line) == "number" then
+      entries[#entries + 1] = golden
     end
   end
-  -- What the document shows now (new) wins over what it showed before (old).
-  for _, golden in ipairs(inline) do
-    add(text_or_nil(golden.new), golden)
-  end
-  for _, golden in ipairs(inline) do
-    add(text_or_nil(golden.old), golden)
-  end
-  -- Longest first, so "1.5 TB/s" is preferred over "1.5".
-  table.sort(order, function(a, b)
-    if #a ~= #b then
-      return #a > #b
-    end
-    return a < b
-  end)
-  return targets, order
+  return entries
 end
 
-local function value_attr(golden)
-  local attributes = {
-    { "data-status", golden.status },
-    { "data-key", text_or_nil(golden.key) or "" },
-  }
-  local old, new = text_or_nil(golden.old), text_or_nil(golden.new)
-  if old and new and old ~= new then
-    attributes[#attributes + 1] = { "title", "mlsysim: " .. golden.status .. ", was " .. old
-      .. ", now " .. new }
+--- text -> entry for `entries`: what the document shows now (new) before what it showed (old).
+local function texts_of(entries)
+  local texts = {}
+  for _, field in ipairs({ "new", "old" }) do
+    for _, golden in ipairs(entries) do
+      local text = text_or_nil(golden[field])
+      if text and text ~= "" and texts[text] == nil then
+        texts[text] = golden
+      end
+    end
   end
-  return pandoc.Attr("", { "mlsysim-value" }, attributes)
+  return texts
 end
+
+--- One publication per report entry, in (line, report) order, without words.
+local function report_publications(entries)
+  local order = {}
+  for index, golden in ipairs(entries) do
+    order[index] = { golden = golden, index = index }
+  end
+  table.sort(order, function(a, b)
+    if a.golden.line ~= b.golden.line then
+      return a.golden.line < b.golden.line
+    end
+    return a.index < b.index
+  end)
+  local publications = {}
+  for _, item in ipairs(order) do
+    publications[#publications + 1] = { texts = texts_of({ item.golden }) }
+  end
+  return publications
+end
+
+--- One publication per `{python} expr` of the source whose key the report has, with its words;
+--- nil when some entry of the report is not at its line in the source (a stale report).
+local function publications_from_source(source, entries)
+  local groups = {}
+  for _, golden in ipairs(entries) do
+    local key = base_key(golden.key)
+    groups[key] = groups[key] or {}
+    table.insert(groups[key], golden)
+  end
+  local texts = {}
+  for key, group in pairs(groups) do
+    texts[key] = texts_of(group)
+  end
+  local function text_of(code)
+    local group = groups[code]
+    return group and (text_or_nil(group[1].new) or text_or_nil(group[1].old)) or ""
+  end
+  local expressions = source_expressions(source, text_of)
+  local at_line = {}
+  for _, expr in ipairs(expressions) do
+    at_line[expr.code .. "\n" .. expr.line] = true
+  end
+  for _, golden in ipairs(entries) do
+    if not at_line[base_key(golden.key) .. "\n" .. text_or_nil(golden.line)] then
+      return nil
+    end
+  end
+  local publications = {}
+  for _, expr in ipairs(expressions) do
+    if texts[expr.code] then
+      publications[#publications + 1] =
+        { texts = texts[expr.code], before = expr.before, after = expr.after }
+    end
+  end
+  return publications
+end
+
+--- The chapter's publications in source order: from its `.qmd` when it can be read and agrees
+--- with the report, else from the report alone (and that is said once).
+local function publications(chapter, project_dir)
+  local entries = inline_entries(chapter)
+  if #entries == 0 then
+    return {}
+  end
+  local path = pandoc.path.join({ project_dir, chapter.path })
+  local handle = io.open(path, "r")
+  local found
+  if handle then
+    local source = handle:read("a")
+    handle:close()
+    found = publications_from_source(source, entries)
+    if found == nil then
+      warn_once(path .. " does not match the invariants report (edited since `mlsysim check`?); "
+        .. "review spans follow the order of its values only.")
+    end
+  else
+    warn_once("cannot read " .. path .. "; review spans follow the order of its values only.")
+  end
+  return found or report_publications(entries)
+end
+
+------------------------------------------------------------------------------------------
+-- Review builds: the document's prose, in reading order
+------------------------------------------------------------------------------------------
+
+local TEXTUAL = { Str = true, Space = true, SoftBreak = true }
+
+local function is_whole(el)
+  return el.t == "Code" or (el.t == "Math" and el.mathtype == "InlineMath")
+end
+
+--- A filter visiting the prose in reading order: `on_run(run, out)` for each run of
+--- Str/Space/SoftBreak, `on_whole(el, out)` for inline math and code; each appends what stands
+--- in the document to `out`. Other inlines are kept, with their content visited in place
+--- (a note's text where the note is). With `reading` the document is only read (`out` is nil).
+local function prose_visitor(on_run, on_whole, reading)
+  local filter = { traverse = "topdown" }
+  function filter.Inlines(inlines)
+    local out, run = not reading and pandoc.Inlines({}) or nil, {}
+    local function flush()
+      if #run > 0 then
+        on_run(run, out)
+        run = {}
+      end
+    end
+    for _, el in ipairs(inlines) do
+      if TEXTUAL[el.t] then
+        run[#run + 1] = el
+      else
+        flush()
+        if is_whole(el) then
+          on_whole(el, out)
+        else
+          local visited = el:walk(filter)
+          if out then
+            out:insert(visited)
+          end
+        end
+      end
+    end
+    flush()
+    return out, false -- its content has been visited
+  end
+  return filter
+end
+
+local function run_text(run)
+  local parts = {}
+  for _, el in ipairs(run) do
+    parts[#parts + 1] = el.t == "Str" and el.text or " "
+  end
+  return table.concat(parts)
+end
+
+--- The document's prose stretches in reading order, as {whole, text, offset}, and all of it as
+--- one string (stretches apart by a space; `offset` is where a stretch starts in it).
+local function document_prose(blocks)
+  local stretches, parts, length = {}, {}, 0
+  local function add(text, whole)
+    stretches[#stretches + 1] = { whole = whole, text = text, offset = length + 2 }
+    parts[#parts + 1] = " " .. text
+    length = length + 1 + #text
+  end
+  blocks:walk(prose_visitor(function(run)
+    add(run_text(run), false)
+  end, function(el)
+    add(el.text, el)
+  end, true))
+  return stretches, table.concat(parts)
+end
+
+------------------------------------------------------------------------------------------
+-- Review builds: matching publications to the prose
+------------------------------------------------------------------------------------------
 
 --- A match may not start or end inside a word or a number ("8" is not found in "28" or "8.5").
 local function on_boundaries(text, first, last)
@@ -400,59 +742,176 @@ local function on_boundaries(text, first, last)
   return true
 end
 
---- Non-overlapping {first, last, golden} matches of the targets in `text`, in text order.
-local function find_values(text, targets, order)
-  local matches = {}
-  local function overlaps(first, last)
-    for _, m in ipairs(matches) do
-      if first <= m[2] and last >= m[1] then
-        return true
-      end
+--- {first, last} of each occurrence of `target` in a stretch (offsets in its text).
+local function occurrences(stretch, target)
+  local found = {}
+  if stretch.whole then
+    local el = stretch.whole
+    if target == el.text or (el.t == "Math" and target == "$" .. el.text .. "$") then
+      found[1] = { 1, #el.text }
     end
-    return false
+    return found
   end
-  for _, target in ipairs(order) do
-    local start = 1
-    while true do
-      local first, last = text:find(target, start, true)
-      if first == nil then
-        break
-      end
-      if on_boundaries(text, first, last) and not overlaps(first, last) then
-        matches[#matches + 1] = { first, last, targets[target] }
-      end
-      start = first + 1
+  local start = 1
+  while true do
+    local first, last = stretch.text:find(target, start, true)
+    if first == nil then
+      return found
     end
+    if on_boundaries(stretch.text, first, last) then
+      found[#found + 1] = { first, last }
+    end
+    start = first + 1
   end
-  table.sort(matches, function(a, b)
-    return a[1] < b[1]
-  end)
-  return matches
 end
 
-local TEXTUAL = { Str = true, Space = true, SoftBreak = true }
+--- Every (publication, occurrence) pair worth matching, with its weight and span in `prose`.
+local function candidate_pairs(pubs, stretches, prose)
+  local by_text, texts = {}, {}
+  for index, pub in ipairs(pubs) do
+    for text in pairs(pub.texts) do
+      if by_text[text] == nil then
+        by_text[text] = {}
+        texts[#texts + 1] = text
+      end
+      table.insert(by_text[text], index)
+    end
+  end
+  table.sort(texts) -- a deterministic order
+  local pairs_ = {}
+  for stretch_index, stretch in ipairs(stretches) do
+    for _, text in ipairs(texts) do
+      for _, found in ipairs(occurrences(stretch, text)) do
+        local start, stop = stretch.offset + found[1] - 1, stretch.offset + found[2] - 1
+        local before, after
+        for _, index in ipairs(by_text[text]) do
+          local pub = pubs[index]
+          local agree, needed = 0, 0
+          if pub.before then
+            if before == nil then
+              before = near_words(prose:sub(math.max(1, start - CONTEXT_BYTES), start - 1), true)
+              after = near_words(prose:sub(stop + 1, stop + CONTEXT_BYTES), false)
+            end
+            agree = agreeing(pub.before, before, true) + agreeing(pub.after, after, false)
+            needed = math.min(AGREEING_WORDS, #pub.before + #pub.after)
+          end
+          if agree >= needed then
+            pairs_[#pairs_ + 1] = {
+              pub = index, stretch = stretch_index, first = found[1], last = found[2],
+              start = start, stop = stop, weight = 1 + agree, golden = pub.texts[text],
+            }
+          end
+        end
+      end
+    end
+  end
+  return pairs_
+end
 
---- Rebuild one run of Str/Space/SoftBreak inlines with the matched stretches in Spans.
---- Unmatched inlines are kept as they were; a Str cut by a match boundary is split.
-local function wrap_run(run, targets, order, out)
-  local pieces, parts, length = {}, {}, 0
+--- The heaviest set of pairs that keeps the publications' order in the document and overlaps
+--- nowhere (at most one per publication): a weighted increasing subsequence, swept by start
+--- with a Fenwick tree of the best chain ending at each publication. Ties go to the earlier.
+local function align(pairs_, count)
+  table.sort(pairs_, function(a, b)
+    if a.start ~= b.start then
+      return a.start < b.start
+    end
+    if a.pub ~= b.pub then
+      return a.pub < b.pub
+    end
+    return a.stop < b.stop
+  end)
+  local by_stop = {}
+  for index, pair in ipairs(pairs_) do
+    pair.order = index
+    by_stop[index] = pair
+  end
+  table.sort(by_stop, function(a, b)
+    if a.stop ~= b.stop then
+      return a.stop < b.stop
+    end
+    return a.order < b.order
+  end)
+  local tree = {}
+  local function better(a, b)
+    return a ~= nil and (b == nil or a.score > b.score)
+  end
+  local function best_before(pub) -- the best chain of publications < pub
+    local best
+    while pub > 0 do
+      if better(tree[pub], best) then
+        best = tree[pub]
+      end
+      pub = pub - (pub & -pub)
+    end
+    return best
+  end
+  local function record(pair)
+    local pub = pair.pub
+    while pub <= count do
+      if better(pair, tree[pub]) then
+        tree[pub] = pair
+      end
+      pub = pub + (pub & -pub)
+    end
+  end
+  local recorded, top = 1, nil
+  for _, pair in ipairs(pairs_) do
+    while recorded <= #by_stop and by_stop[recorded].stop < pair.start do
+      record(by_stop[recorded])
+      recorded = recorded + 1
+    end
+    pair.previous = best_before(pair.pub - 1)
+    pair.score = pair.weight + (pair.previous and pair.previous.score or 0)
+    if better(pair, top) then
+      top = pair
+    end
+  end
+  local chosen = {}
+  while top do
+    chosen[#chosen + 1] = top
+    top = top.previous
+  end
+  return chosen
+end
+
+------------------------------------------------------------------------------------------
+-- Review builds: spans around the matched values, a callout of what is broken
+------------------------------------------------------------------------------------------
+
+local function review_build(meta)
+  return truthy(os.getenv("MLSYSIM_REVIEW"))
+    or truthy(meta_option(meta, "review"))
+    or truthy(meta.draft)
+end
+
+local function value_attr(golden)
+  local attributes = {
+    { "data-status", golden.status },
+    { "data-key", text_or_nil(golden.key) or "" },
+  }
+  local old, new = text_or_nil(golden.old), text_or_nil(golden.new)
+  if old and new and old ~= new then
+    attributes[#attributes + 1] = { "title", "mlsysim: " .. golden.status .. ", was " .. old
+      .. ", now " .. new }
+  end
+  return pandoc.Attr("", { "mlsysim-value" }, attributes)
+end
+
+--- Rebuild one run of Str/Space/SoftBreak inlines with its matches ({first, last, golden}, in
+--- offsets of the run's text) in Spans. Unmatched inlines are kept; a Str cut by a match
+--- boundary is split.
+local function wrap_run(run, matches, out)
+  local pieces, length = {}, 0
   for _, el in ipairs(run) do
     local text = el.t == "Str" and el.text or " "
     pieces[#pieces + 1] = { el = el, first = length + 1, last = length + #text, text = text }
-    parts[#parts + 1] = text
     length = length + #text
-  end
-  local matches = find_values(table.concat(parts), targets, order)
-  if #matches == 0 then
-    for _, el in ipairs(run) do
-      out:insert(el)
-    end
-    return
   end
   local spans = {}
   local function match_at(position)
     for index, m in ipairs(matches) do
-      if position >= m[1] and position <= m[2] then
+      if position >= m.first and position <= m.last then
         return index
       end
     end
@@ -462,11 +921,11 @@ local function wrap_run(run, targets, order, out)
     -- cut the piece where a match starts or ends inside it
     local cuts = { piece.first }
     for _, m in ipairs(matches) do
-      if m[1] > piece.first and m[1] <= piece.last then
-        cuts[#cuts + 1] = m[1]
+      if m.first > piece.first and m.first <= piece.last then
+        cuts[#cuts + 1] = m.first
       end
-      if m[2] + 1 > piece.first and m[2] + 1 <= piece.last then
-        cuts[#cuts + 1] = m[2] + 1
+      if m.last + 1 > piece.first and m.last + 1 <= piece.last then
+        cuts[#cuts + 1] = m.last + 1
       end
     end
     table.sort(cuts)
@@ -482,7 +941,7 @@ local function wrap_run(run, targets, order, out)
           out:insert(el)
         else
           if spans[index] == nil then
-            spans[index] = pandoc.Span({}, value_attr(matches[index][3]))
+            spans[index] = pandoc.Span({}, value_attr(matches[index].golden))
             out:insert(spans[index])
           end
           spans[index].content:insert(el)
@@ -492,41 +951,30 @@ local function wrap_run(run, targets, order, out)
   end
 end
 
---- Inline math and code are published values only as a whole.
-local function whole_value(el, targets)
-  if el.t == "Math" and el.mathtype == "InlineMath" then
-    return targets["$" .. el.text .. "$"] or targets[el.text]
-  elseif el.t == "Code" then
-    return targets[el.text]
+--- The blocks with each matched value in a Span `.mlsysim-value`.
+local function annotate(blocks, chapter, project_dir)
+  local pubs = publications(chapter, project_dir)
+  if #pubs == 0 then
+    return blocks
   end
-  return nil
-end
-
-local function annotate_inlines(targets, order)
-  return function(inlines)
-    local out, run = pandoc.Inlines({}), {}
-    local function flush()
-      if #run > 0 then
-        wrap_run(run, targets, order, out)
-        run = {}
-      end
-    end
-    for _, el in ipairs(inlines) do
-      if TEXTUAL[el.t] then
-        run[#run + 1] = el
-      else
-        flush()
-        local golden = whole_value(el, targets)
-        if golden then
-          out:insert(pandoc.Span({ el }, value_attr(golden)))
-        else
-          out:insert(el)
-        end
-      end
-    end
-    flush()
-    return out
+  local stretches, prose = document_prose(blocks)
+  local matched = {} -- stretch index -> its matches
+  for _, pair in ipairs(align(candidate_pairs(pubs, stretches, prose), #pubs)) do
+    matched[pair.stretch] = matched[pair.stretch] or {}
+    table.insert(matched[pair.stretch], pair)
   end
+  local index = 0
+  return blocks:walk(prose_visitor(function(run, out)
+    index = index + 1
+    if matched[index] then
+      wrap_run(run, matched[index], out)
+    else
+      out:extend(run)
+    end
+  end, function(el, out)
+    index = index + 1
+    out:insert(matched[index] and pandoc.Span({ el }, value_attr(matched[index][1].golden)) or el)
+  end))
 end
 
 local function broken_callout(chapter, items)
@@ -569,10 +1017,7 @@ function Pandoc(doc)
     end
     return nil
   end
-  local targets, order = value_targets(chapter)
-  if #order > 0 then
-    doc.blocks = doc.blocks:walk({ Inlines = annotate_inlines(targets, order) })
-  end
+  doc.blocks = annotate(doc.blocks, chapter, project_dir)
   if #items > 0 then
     doc.blocks:insert(1, broken_callout(chapter, items))
   end
