@@ -231,11 +231,11 @@ def _solve_rows(p: Any) -> list[list[str]]:
 
     return [
         ["latency", human_time(p.latency_s)],
-        ["throughput", f"{human_number(p.batch_size / p.latency_s)} sample/s"],
+        ["throughput", f"{human_number(p.batch_size / p.latency_s)} {p.unit}/s"],
         ["bottleneck", p.bottleneck],
         ["arithmetic intensity", f"{p.flop_count / p.bytes_moved_b:.4g} FLOP/byte"],
         ["MFU", f"{p.mfu:.1%}"],
-        ["energy per sample", "n/a" if p.energy_j is None else human(p.energy_j, "J")],
+        [f"energy per {p.unit}", "n/a" if p.energy_j is None else human(p.energy_j, "J")],
         ["memory required", human(p.memory_required_b, "byte")],
         ["fits", f"{p.fits} (capacity {human(p.memory_capacity_b, 'byte')})"],
     ]

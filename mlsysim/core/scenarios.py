@@ -264,7 +264,8 @@ def _inference_checks(scenario: Scenario, p: Any) -> Iterator[ConstraintCheck]:
     hw = scenario.hardware
     if scenario.inferences_per_day is not None:
         _ = scenario.duty_cycle  # ChoiceError when one device cannot carry the daily load
-    yield _memory_check(scenario, p.memory_required, hw.memory_capacity, "weights")
+    held = "weights+KV" if getattr(p, "kv_cache_b", 0) else "weights"  # a transformer's decode
+    yield _memory_check(scenario, p.memory_required, hw.memory_capacity, held)
     if scenario.latency_slo is not None:
         yield _check("latency", p.latency, scenario.latency_slo, "max", "latency")
     if scenario.throughput_target is not None:

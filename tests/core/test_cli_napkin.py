@@ -183,3 +183,13 @@ def test_precision_option_is_described_and_case_insensitive(app):
 def test_intensity_is_printed_in_flop_per_byte(app):
     # 8.18 GFLOP / 51.1 MB of fp16 weights = 160 FLOP/byte, spelled as mlsysim.fmt spells it.
     assert "│ 160 FLOP/byte " in run(app, "solve", "ResNet50", "H100").output
+
+
+def test_solve_table_counts_tokens_for_a_transformer(app):
+    # Llama2_7B on H100 at batch 1 is a decode step: 13.48 GB of weights + 2.147 GB of KV cache
+    # at 0.60 x 3.35 TB/s = 7.77 ms, + 450 us = 8.22 ms: 1 / 8.22 ms = 122 token/s
+    result = run(app, "solve", "Llama2_7B", "H100")
+    assert result.exit_code == 0
+    assert "│ throughput           │ 122 token/s" in result.output
+    assert "│ energy per token     │" in result.output
+    assert "sample" not in result.output

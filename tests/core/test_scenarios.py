@@ -103,8 +103,10 @@ def test_infeasible_scenario_reports_the_violation():
     assert result.feasible is False
     (violation,) = result.violations
     assert violation.name == "memory"
-    assert violation.margin.m_as("GB") == pytest.approx(-57.96)
-    assert violation.reason == "weights 138 GB > 80 GB (-72% margin)"
+    # 68.98e9 params x 2 B = 137.96 GB of weights, plus the KV cache its full-context decode step
+    # reads: 2 x 80 layers x 8 KV heads x 128 x 4,096 tokens x 2 B = 1.342 GB; 80 - 139.30 GB
+    assert violation.margin.m_as("GB") == pytest.approx(80 - 137.96 - 1.342177, abs=1e-3)
+    assert violation.reason == "weights+KV 139 GB > 80 GB (-74% margin)"
 
 
 def test_unknown_application_suggests_names():
