@@ -421,8 +421,10 @@ class _Execution:
                 unit=payload.get("unit"),
                 error=payload.get("error"),
             )
-        for check in checks:  # the evaluation was cut short: the last expression published them
-            self._add_check(check, exprs[-1])
+        if checks:  # cut short (timeout, death): the first expression with no value sent them
+            stuck = next((e for e in exprs if e.index not in self.inline), exprs[-1])
+            for check in checks:
+                self._add_check(check, stuck)
 
     def _collect(self, node: Any, cell: Cell | None) -> None:
         for output in node.get("outputs", []):

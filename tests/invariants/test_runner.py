@@ -220,6 +220,15 @@ def test_checks_published_while_evaluating_prose_land_on_the_prose_line():
     assert [v.text for v in run.inline] == ["-1", "2", "12"]
 
 
+def test_a_check_sent_before_an_inline_timeout_lands_on_the_expression_that_hung():
+    run = _run(BOOKS / "inline" / "hang_check.qmd", timeout=2)
+    (timeout,) = run.errors
+    assert (timeout.kind, timeout.line) == ("timeout", 18)
+    assert [(c.line, c.record.message, c.record.passed) for c in run.checks] == [
+        (18, "slow value is big", False)
+    ]
+
+
 def test_run_chapter_works_inside_a_running_event_loop():
     import asyncio
 
