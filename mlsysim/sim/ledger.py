@@ -376,12 +376,13 @@ class Ledger:
 
 
 def field_text(key: str, value: Any, style: str = "text") -> str:
-    """One field as every export prints it (``mlsysim.viz.formatting.fmt_field``): ``6.97 mW``,
-    ``2.63 min``, ``200,000/yr``, MFU ``38.4%``. ``latex`` numbers come wrapped in ``$...$``
-    and text escaped, so the cell is ready for a ``tabular``."""
+    """One field as every export prints it (``mlsysim.viz.formatting.fmt_field``): ``7.55 mW``,
+    ``2.63 min``, ``200,000/yr``, MFU ``1.80%``. ``latex`` numbers come wrapped in ``$...$``
+    and text escaped, so the cell is ready for a ``tabular``. A NaN prints as ``nan`` (as the
+    scorecard shows it): ``validate()``, not printing, is where a NaN is an error."""
     from mlsysim.viz.formatting import Formatted, fmt_field
 
-    text = fmt_field(value, style, fraction=key in FRACTIONS)
+    text = fmt_field(value, style, fraction=key in FRACTIONS, allow_nan=True)
     if style != "latex":
         return str(text)
     return f"${text}$" if isinstance(text, Formatted) else _tex(str(text))

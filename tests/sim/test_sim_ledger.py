@@ -303,3 +303,12 @@ def test_exports_read_in_human_units():
     assert ledger.reliability.mtbf_hours == 438_000
     assert ledger.reliability.mean_time_between_fleet_failures_hours == pytest.approx(0.0438)
     assert ledger.sustainability.average_power == ledger.sustainability["average_power"]
+
+
+def test_an_unvalidated_nan_prints_as_nan_and_validate_is_where_it_fails():
+    ledger = ResourceSimulation("Doorbell", "TinyPioneer").evaluate({})
+    ledger.performance["latency"] = Q_(float("nan"), "ms")
+    assert "| performance | latency | nan |" in ledger.to_markdown().splitlines()
+    assert "performance & latency & nan \\\\" in ledger.to_latex().splitlines()
+    with pytest.raises(InvariantError, match=r"performance\.latency is not finite \(nan ms\)"):
+        ledger.validate()
