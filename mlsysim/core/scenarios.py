@@ -102,6 +102,9 @@ class Scenario:
     power_source: str = "mains"
     battery_capacity: Any = None
     battery_life_target: Any = None
+    radio_events_per_day: float | None = None
+    radio_airtime: Any = None
+    radio_power: Any = None
     prompt_tokens: int = 512
     output_tokens: int = 128
     tensor_parallel: int = 1
@@ -127,6 +130,11 @@ class Scenario:
             )
         if self.workload == "training" and self.training_tokens is None:
             raise ValueError("a training scenario needs argument 'training_tokens'")
+        radio = (self.radio_events_per_day, self.radio_airtime, self.radio_power)
+        if any(part is None for part in radio) and any(part is not None for part in radio):
+            raise ValueError(
+                "a radio needs all of 'radio_events_per_day', 'radio_airtime' and 'radio_power'"
+            )
 
     # -- what the simulations read ------------------------------------------------------------
     @property
@@ -160,14 +168,35 @@ class Scenario:
                     f"{self.duty_cycle_override!r} is out of range; valid: [0, 1]"
                 )
             return self.duty_cycle_override
-        if self.workload != "inference" or self.inferences_per_day is None:
+        demanded = self.demanded_duty_cycle
+        if demanded is None:
             return 1.0
-        latency = self.profile().latency_s
-        busy = self.inferences_per_day * latency / self.batch_size
-        demanded = busy / SECONDS_PER_DAY
         if demanded > 1.0:
+            latency = self.profile().latency_s
+            busy = demanded * SECONDS_PER_DAY
             raise ChoiceError(_overload_message(self, latency, busy, demanded))
         return demanded
+
+    @property
+    def demanded_duty_cycle(self) -> float | None:
+        """The busy fraction the daily load asks of one device, inferences/day x latency /
+        batch_size / 86,400 s, not capped (above 1 it cannot be met); None when the scenario
+        sets no daily load (or is not inference)."""
+        if self.workload != "inference" or self.inferences_per_day is None:
+            return None
+        busy = self.inferences_per_day * self.profile().latency_s / self.batch_size
+        return busy / SECONDS_PER_DAY
+
+    @property
+    def radio_average_power(self) -> Any:
+        """The radio's share of the device's average power [W], or None without a radio:
+        P_radio = events/day x airtime x radio power / 86,400 s."""
+        from mlsysim.core.units import Q_
+
+        if self.radio_power is None:
+            return None
+        on_air = self.radio_events_per_day * self.radio_airtime / Q_(SECONDS_PER_DAY, "s")
+        return (on_air * self.radio_power).to("W")
 
     def profile(self) -> Any:
         """The engine's profile of this workload (solve, serve or train)."""
@@ -262,8 +291,10 @@ def _inference_checks(scenario: Scenario, p: Any) -> Iterator[ConstraintCheck]:
     from mlsysim.core.units import Q_
 
     hw = scenario.hardware
-    if scenario.inferences_per_day is not None:
-        _ = scenario.duty_cycle  # ChoiceError when one device cannot carry the daily load
+    demanded = None if scenario.duty_cycle_override is not None else scenario.demanded_duty_cycle
+    if demanded is not None:  # above 100%, one device cannot carry the daily load
+        busy = Q_(demanded * 100, "percent")
+        yield _check("duty_cycle", busy, Q_(100, "percent"), "max", "busy fraction of the day")
     held = "weights+KV" if getattr(p, "kv_cache_b", 0) else "weights"  # a transformer's decode
     yield _memory_check(scenario, p.memory_required, hw.memory_capacity, held)
     if scenario.latency_slo is not None:
@@ -274,10 +305,17 @@ def _inference_checks(scenario: Scenario, p: Any) -> Iterator[ConstraintCheck]:
         yield _check("power", hw.tdp, scenario.power_budget, "max", "peak power (TDP)")
     if scenario.energy_budget is not None and p.energy is not None:
         yield _check("energy", p.energy, scenario.energy_budget, "max", "energy per inference")
-    if scenario.power_source == "battery" and scenario.battery_capacity is not None:
+    overloaded = demanded is not None and demanded > 1.0  # no duty cycle to estimate power from
+    if (
+        scenario.power_source == "battery"
+        and scenario.battery_capacity is not None
+        and not overloaded
+    ):
         life = scenario.battery_capacity / _average_power(scenario)
         limit = scenario.battery_life_target or Q_(1, "day")
-        label = "battery life (compute + sleep, radio not counted)"  # radio: mlsysim.sim labs
+        label = "battery life (compute + sleep + radio)"
+        if scenario.radio_power is None:
+            label = "battery life (compute + sleep)"
         yield _check("battery_life", life.to("day"), limit.to("day"), "min", label)
 
 
@@ -324,7 +362,8 @@ _CHECKS = {"inference": _inference_checks, "serving": _serving_checks, "training
 
 
 def _average_power(scenario: Scenario) -> Any:
-    """Duty-cycled device power: busy power while computing, sleep (else idle) power otherwise."""
+    """Duty-cycled device power: busy power while computing, sleep (else idle) power otherwise,
+    plus the radio's average power where the scenario has one."""
     from mlsysim.core.formulas.sustainability import duty_cycle_power
 
     hw = scenario.hardware
@@ -333,7 +372,9 @@ def _average_power(scenario: Scenario) -> Any:
         raise ValueError(
             f"{hw.name} has no sourced sleep_power or idle_power for a battery estimate"
         )
-    return duty_cycle_power(hw.busy_power, rest, scenario.duty_cycle)
+    average = duty_cycle_power(hw.busy_power, rest, scenario.duty_cycle)
+    radio = scenario.radio_average_power
+    return average if radio is None else average + radio
 
 
 def _overload_message(scenario: Scenario, latency: float, busy: float, demanded: float) -> str:
@@ -394,7 +435,7 @@ Applications = _Applications()
 # ---------------------------------------------------------------- scenario parameters
 SCENARIO_TEXT = ("model", "hardware", "deployment", "workload", "precision", "power_source")
 SCENARIO_COUNTS = ("batch_size", "fleet_size", "prompt_tokens", "output_tokens", "tensor_parallel")
-SCENARIO_NUMBERS = ("inferences_per_day", "duty_cycle_override")
+SCENARIO_NUMBERS = ("inferences_per_day", "duty_cycle_override", "radio_events_per_day")
 SCENARIO_QUANTITIES = {  # field -> the unit its value must reduce to
     "latency_slo": "s",
     "tpot_slo": "s",
@@ -403,6 +444,8 @@ SCENARIO_QUANTITIES = {  # field -> the unit its value must reduce to
     "memory_budget": "byte",
     "battery_capacity": "J",
     "battery_life_target": "s",
+    "radio_airtime": "s",
+    "radio_power": "W",
     "training_tokens": "token",
     "training_deadline": "s",
 }

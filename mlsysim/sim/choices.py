@@ -210,7 +210,7 @@ INCLUDE_RADIO = Choice(
     "include_radio",
     bool,
     default=True,
-    help="Add the radio energy labelled in sim/data/assumptions.yaml (if the scenario has one).",
+    help="Add the radio energy of the scenario's radio_* fields (if the scenario has a radio).",
 )
 CHECKPOINT_TIME = Choice(
     "checkpoint_time_s",

@@ -47,22 +47,21 @@ def device_power(lab: Lab) -> tuple[Any, Any]:
 
 
 def radio_energy_per_device(lab: Lab) -> Any:
-    """E_radio = events/day * airtime * radio power * days [J], or None without a radio."""
+    """E_radio = events/day * airtime * radio power * days [J], or None without a radio (the
+    scenario's ``radio_*`` fields)."""
     from mlsysim.core.formulas.sustainability import energy
-    from mlsysim.sim.assumptions import optional_assumption
 
-    if not lab.choices.get("include_radio", True):
+    scenario = lab.scenario
+    if not lab.choices.get("include_radio", True) or scenario.radio_power is None:
         return None
-    radio = ("scenarios", lab.scenario.name, "radio")
-    parts = {
-        k: optional_assumption(*radio, k) for k in ("events_per_day", "airtime_per_event", "power")
-    }
-    if any(found is None for found in parts.values()):
-        return None
-    for key, (_, source) in parts.items():
-        lab.record_source(f"{lab.scenario.name}.radio.{key}", source)
-    events, airtime, power = (parts[k][0] for k in ("events_per_day", "airtime_per_event", "power"))
-    on_air = events.m_as("") * airtime * lab.duration.m_as("day")
+    for key in ("radio_events_per_day", "radio_airtime", "radio_power"):
+        lab.record_source(f"{scenario.name}.{key}", scenario.sources.get(key))
+    events, airtime, power = (
+        scenario.radio_events_per_day,
+        scenario.radio_airtime,
+        scenario.radio_power,
+    )
+    on_air = events * airtime * lab.duration.m_as("day")
     lab.note(
         "radio energy adds to compute+sleep energy; sleep power during airtime is not "
         "subtracted (<0.01 %)"

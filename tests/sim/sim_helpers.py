@@ -26,7 +26,7 @@ ESP32_TDP_W = 0.239  # hardware.yaml ESP32_S3 active_power: one core busy, radio
 ESP32_SLEEP_W = 24.75e-6
 INFERENCES_PER_DAY = 5_000
 FLEET = 10_000_000
-RADIO_EVENTS, RADIO_AIRTIME_S, RADIO_W = 500, 1.0, 1.17  # sim/data/assumptions.yaml
+RADIO_EVENTS, RADIO_AIRTIME_S, RADIO_W = 500, 1.0, 1.17  # scenarios.yaml Doorbell radio_*
 QUEBEC_G_PER_KWH, POLAND_G_PER_KWH = 23.0, 662.0
 DAYS = 365
 

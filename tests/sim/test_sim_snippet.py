@@ -47,7 +47,6 @@ SNIPPET = textwrap.dedent(
 
 def test_raw_inputs_match_the_catalogs():
     from mlsysim.core.engine import DEFAULT_EFFICIENCY
-    from mlsysim.sim.assumptions import assumption
 
     hw, doorbell = mlsysim.Hardware.ESP32_S3, mlsysim.Applications.Doorbell
     assert mlsysim.Models.VWW.flops_per_sample.m_as("MAC") == pytest.approx(VWW_MACS)
@@ -57,10 +56,9 @@ def test_raw_inputs_match_the_catalogs():
     assert hw.busy_power.m_as("W") == ESP32_TDP_W  # active_power: one core, as TFLM runs
     assert hw.sleep_power.m_as("W") == pytest.approx(ESP32_SLEEP_W)
     assert (doorbell.inferences_per_day, doorbell.fleet_size) == (INFERENCES_PER_DAY, FLEET)
-    assert assumption("scenarios", "Doorbell", "radio", "power")[0].m_as("W") == RADIO_W
-    assert assumption("scenarios", "Doorbell", "radio", "events_per_day")[0].m == RADIO_EVENTS
-    airtime = assumption("scenarios", "Doorbell", "radio", "airtime_per_event")[0]
-    assert airtime.m_as("s") == RADIO_AIRTIME_S
+    assert doorbell.radio_power.m_as("W") == RADIO_W
+    assert doorbell.radio_events_per_day == RADIO_EVENTS
+    assert doorbell.radio_airtime.m_as("s") == RADIO_AIRTIME_S
     assert mlsysim.Grids.Quebec.carbon_intensity.m_as("gCO2e/kWh") == QUEBEC_G_PER_KWH
     assert mlsysim.Grids.Poland.carbon_intensity.m_as("gCO2e/kWh") == POLAND_G_PER_KWH
 
@@ -137,12 +135,8 @@ def test_every_labelled_assumption_is_documented_with_its_value():
             for key, child in node.items():
                 yield from leaves(child, (*path, key))
 
-    entries = [
-        leaf
-        for key in ("hardware", "scenarios", "training")
-        for leaf in leaves(_table()[key], (key,))
-    ]
-    assert len(entries) == 12
+    entries = [leaf for key in ("hardware", "training") for leaf in leaves(_table()[key], (key,))]
+    assert len(entries) == 9
     for key, value, note in entries:
         assert f"| `{key}` | {value} |" in text, key
         assert note  # every entry says why
