@@ -96,8 +96,8 @@ IDS = [f"{fn.__name__}-{name}" for fn, _, name in COUNT_ARGUMENTS]
 
 
 @pytest.mark.parametrize(
-    "bad", [0.5, 0, -4, 2.5, float("nan"), float("inf"), np.array([8, 0.5])],
-    ids=["half", "zero", "negative", "fraction", "nan", "inf", "array-element"],
+    "bad", [0.5, 0, -4, 2.5, float("nan"), float("inf"), np.array([8, 0.5]), True],
+    ids=["half", "zero", "negative", "fraction", "nan", "inf", "array-element", "bool"],
 )  # fmt: skip
 @pytest.mark.parametrize(("fn", "kwargs", "name"), COUNT_ARGUMENTS, ids=IDS)
 def test_a_count_that_is_not_a_whole_number_of_at_least_one_is_rejected(fn, kwargs, name, bad):
@@ -145,3 +145,21 @@ def test_a_single_device_is_a_valid_count_with_no_communication():
 def test_the_raw_fast_path_skips_the_count_check():
     # documented: .raw is the unchecked body for pre-validated engine inputs
     assert reliability.cluster_mtbf.raw(1000.0, 0.5) == 2000.0
+
+
+@pytest.mark.parametrize(
+    ("value", "where", "message"),
+    [
+        (0, "ring_allreduce_time", "argument 'n' of ring_allreduce_time() must be"),
+        (2.5, None, "argument 'n' must be"),
+        (np.array([True, True]), None, "argument 'n' must be"),
+    ],
+)
+def test_one_count_rule_and_wording_with_or_without_the_function(value, where, message):
+    # the engine's arguments (batch_size, num_devices) have no function name to cite
+    from mlsysim.core.formulas._formula import require_count
+
+    with pytest.raises(ValueError) as err:
+        require_count(value, "n", where)
+    assert str(err.value) == f"{message} a whole number >= 1 (a count), got {value!r}"
+    require_count(np.array([1, 4.0]), "n")  # whole numbers as floats are counts

@@ -115,18 +115,26 @@ def require_sign(value: Any, name: str, where: str, *, strict: bool) -> None:
         raise ValueError(f"argument '{name}' of {where}() must be {rule}, got {value!r}")
 
 
-def require_count(value: Any, name: str, where: str) -> None:
-    """Raise ``ValueError`` naming the argument unless every element is a whole number >= 1."""
+def require_count(value: Any, name: str, where: str | None = None) -> None:
+    """Raise ``ValueError`` naming the argument (and ``where``, the function it belongs to)
+    unless every element is a whole number >= 1; a bool is no count. The one count rule and
+    wording of the library: formulas pass their name, the engine its argument alone."""
     if value is None:
         return
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    if (
+        isinstance(value, (bool, np.bool_))
+        or getattr(getattr(value, "dtype", None), "kind", "") == "b"
+    ):
+        bad = True  # True is 1 to numpy, but no count of anything
+    elif isinstance(value, (int, np.integer)):
         bad = value < 1  # scalar fast path: an int is whole
     else:
         array = np.asarray(value, dtype=float)
         bad = not (np.all(np.isfinite(array)) and np.all(array >= 1) and np.all(array % 1 == 0))
     if bad:
+        of = f" of {where}()" if where else ""
         raise ValueError(
-            f"argument '{name}' of {where}() must be a whole number >= 1 (a count), got {value!r}"
+            f"argument '{name}'{of} must be a whole number >= 1 (a count), got {value!r}"
         )
 
 
