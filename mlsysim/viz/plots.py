@@ -44,6 +44,9 @@ _SWEEP_COLUMNS = {
     "energy_j": ("Energy per sample", "J"),
     "memory_required_b": ("Memory required", "byte"),
 }
+# Columns that count the sweep's per-row ``unit`` ("sample" or "token", as
+# PerformanceProfile.unit): their label names it, e.g. "Throughput [tokens/s]"
+_PER_UNIT_COLUMNS = ("throughput_per_s", "energy_j")
 
 
 def _is_quantity(value: Any) -> bool:
@@ -266,10 +269,13 @@ def plot_sweep(
 
     ``table``: a list of dicts, a ``SweepTable`` (``records()``), a pandas DataFrame, or
     anything with ``to_records()``. Columns holding Quantities use their units; the columns of
-    ``Engine.sweep`` have fixed labels (``Arithmetic intensity [FLOP/byte]``, ``MFU``); other SI
-    float columns are read by their suffix (``latency_s`` -> s, ``energy_j`` -> J, ``_b`` ->
-    byte, ``_b_per_s`` -> byte/s, ``_per_s`` -> 1/s). ``x_unit``/``y_unit`` convert for display
-    (``y_unit="%"`` for MFU).
+    ``Engine.sweep`` have fixed labels (``Arithmetic intensity [FLOP/byte]``, ``MFU``), and its
+    throughput and energy name what the rows' ``unit`` column counts (``Throughput [tokens/s]``,
+    ``Energy per token [J]``; ``Throughput [samples/s or tokens/s]`` when rows mix a CNN and a
+    transformer; ``[1/s]`` without a ``unit`` column); other SI float columns are read by
+    their suffix (``latency_s`` -> s, ``energy_j`` -> J, ``_b`` -> byte, ``_b_per_s`` ->
+    byte/s, ``_per_s`` -> 1/s). ``x_unit``/``y_unit`` convert for display (``y_unit="%"``
+    for MFU).
     """
     records = table_records(table)
     columns = list(records[0]) if records else []
@@ -332,6 +338,7 @@ def _column(records: list[dict[str, Any]], name: str, unit: str | None) -> tuple
         return numbers_, _label(base, display_unit(target)), base
     if name in _SWEEP_COLUMNS:
         base, si_unit = _SWEEP_COLUMNS[name]
+        base, si_unit = _per_unit(name, base, si_unit, records)
     else:
         for suffix, suffix_unit in _SUFFIX_UNITS:
             if name.endswith(suffix):
@@ -344,10 +351,24 @@ def _column(records: list[dict[str, Any]], name: str, unit: str | None) -> tuple
     if unit is not None:
         if si_unit is None:
             raise FormatError(f"column {name!r} has no known unit to convert to {unit!r}")
-        converted = _in(Q_(_array(numbers_), si_unit), parse_unit(unit), name)
+        first = si_unit.split(" or ")[0]  # sample/s and token/s are both 1/s to pint
+        converted = _in(Q_(_array(numbers_), first), parse_unit(unit), name)
         numbers_, si_unit = [float(v) for v in converted], unit
-    shown = display_unit(get_registry().Unit(si_unit)) if si_unit else ""
+    units = si_unit.split(" or ") if si_unit else []  # "sample/s or token/s": rows mix them
+    shown = " or ".join(display_unit(get_registry().Unit(u)) for u in units)
     return numbers_, _label(base, shown), base
+
+
+def _per_unit(name: str, base: str, si_unit: str, records: list[dict[str, Any]]) -> tuple:
+    """Name and unit of a sweep column by what its rows count (the ``unit`` column):
+    ``("Throughput", "token/s")``, ``("Energy per token", "J")``; both when rows mix them
+    (``"sample/s or token/s"``, ``"Energy per sample or token"``). Unchanged without it."""
+    counted = sorted({str(r["unit"]) for r in records if "unit" in r})
+    if name not in _PER_UNIT_COLUMNS or not counted:
+        return base, si_unit
+    if name == "energy_j":
+        return f"Energy per {' or '.join(counted)}", si_unit
+    return base, " or ".join(f"{count}/s" for count in counted)
 
 
 def _in(value: Any, unit: Any, column: str) -> Any:

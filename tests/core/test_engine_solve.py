@@ -226,6 +226,7 @@ def test_to_dict_carries_si_floats_and_the_sentence():
     assert record["bottleneck"] == "memory"
     assert record["explain"].startswith("memory-bound")
     assert record["shortfall_b"] == 0
+    assert record["unit"] == "sample"  # what throughput_per_s counts, as in a sweep row
 
 
 def test_a_list_batch_size_names_the_argument_and_points_at_sweep():

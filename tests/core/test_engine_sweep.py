@@ -34,6 +34,18 @@ def test_sweep_equals_per_point_solve(table):
         assert row["throughput_per_s"] == pytest.approx(point.throughput.m_as("1/s"))
         assert row["arithmetic_intensity"] == pytest.approx(point.arithmetic_intensity.magnitude)
         assert row["memory_required_b"] == pytest.approx(point.memory_required_b, rel=1e-12)
+        assert row["unit"] == point.unit  # what throughput_per_s and energy_j count
+
+
+def test_each_row_says_what_it_counts_in_a_last_unit_column(table):
+    from mlsysim.core.engine.sweep import COLUMNS
+
+    assert COLUMNS[-1] == "unit" and list(table.columns) == list(COLUMNS)
+    assert {(r["model"], r["unit"]) for r in table} == {
+        ("ResNet50", "sample"),  # one forward pass: samples/s, energy per sample
+        ("Llama2_7B", "token"),  # one decode step: tokens/s, energy per token
+    }
+    assert Engine.solve("Llama2_7B", "H100").to_dict()["unit"] == "token"
 
 
 def test_a_transformer_sweep_counts_the_kv_cache_per_batch_size(table):

@@ -193,14 +193,14 @@ def test_sweep_reads_quantities_dataframes_and_engine_tables():
     figure = plot_sweep(table, "batch_size", "throughput_per_s", "hardware")
     (line,) = figure.axes[0].get_lines()
     assert list(line.get_ydata()) == pytest.approx([r["throughput_per_s"] for r in table])
-    assert figure.axes[0].get_ylabel() == "Throughput [1/s]"
+    assert figure.axes[0].get_ylabel() == "Throughput [samples/s]"
     assert figure.axes[0].get_title() == "Throughput vs Batch size"
 
 
 SWEEP_LABELS = {  # every numeric column of Engine.sweep, its axis label and title name
     "batch_size": ("Batch size", "Batch size"),
     "latency_s": ("Latency [s]", "Latency"),
-    "throughput_per_s": ("Throughput [1/s]", "Throughput"),
+    "throughput_per_s": ("Throughput [samples/s]", "Throughput"),
     "arithmetic_intensity": ("Arithmetic intensity [FLOP/byte]", "Arithmetic intensity"),
     "mfu": ("MFU", "MFU"),
     "energy_j": ("Energy per sample [J]", "Energy per sample"),
@@ -221,6 +221,54 @@ def test_every_numeric_engine_sweep_column_has_a_label_with_its_unit():
         assert axes.get_ylabel() == label
         assert axes.get_title() == f"{name} vs Batch size"
         assert list(axes.get_lines()[0].get_ydata()) == [r[column] for r in table]
+
+
+MIXED = ["ResNet50", "Llama2_7B"]  # a CNN (samples) and a transformer (tokens) in one plot
+
+
+@pytest.mark.parametrize(
+    ("models", "throughput", "energy"),
+    [
+        ("ResNet50", "Throughput [samples/s]", "Energy per sample [J]"),
+        ("Llama2_7B", "Throughput [tokens/s]", "Energy per token [J]"),
+        (MIXED, "Throughput [samples/s or tokens/s]", "Energy per sample or token [J]"),
+    ],
+    ids=["cnn", "transformer", "mixed"],
+)
+def test_sweep_throughput_and_energy_labels_name_what_the_rows_count(models, throughput, energy):
+    # a transformer's solve is a decode step: tokens/s and energy per token (profile.unit)
+    from mlsysim import Engine
+
+    table = Engine.sweep(models, ["H100"], batch_sizes=[1, 8])
+    axes = plot_sweep(table, "batch_size", "throughput_per_s", "model").axes[0]
+    assert axes.get_ylabel() == throughput
+    assert axes.get_title() == "Throughput vs Batch size"
+    axes = plot_sweep(table, "batch_size", "energy_j", "model").axes[0]
+    assert axes.get_ylabel() == energy
+    assert axes.get_title() == f"{energy[:-4]} vs Batch size"
+    axes = plot_sweep(table, "batch_size", "energy_j", y_unit="mJ").axes[0]
+    assert axes.get_ylabel() == energy.replace("[J]", "[mJ]")
+    assert sorted(axes.get_lines()[0].get_ydata()) == pytest.approx(
+        sorted(r["energy_j"] * 1e3 for r in table)
+    )
+
+
+def test_sweep_throughput_in_another_rate_unit_and_rows_without_a_unit_column():
+    from mlsysim import Engine
+
+    table = Engine.sweep("Llama2_7B", "H100", batch_sizes=[1, 8])
+    axes = plot_sweep(table, "batch_size", "throughput_per_s", y_unit="ktoken/s").axes[0]
+    assert axes.get_ylabel() == "Throughput [ktokens/s]"
+    assert list(axes.get_lines()[0].get_ydata()) == pytest.approx(
+        [r["throughput_per_s"] / 1e3 for r in table]
+    )
+    rows = [{"batch_size": 1, "throughput_per_s": 5.0, "energy_j": 2.0}]  # what is counted: unknown
+    assert plot_sweep(rows, "batch_size", "throughput_per_s").axes[0].get_ylabel() == (
+        "Throughput [1/s]"
+    )
+    assert plot_sweep(rows, "batch_size", "energy_j").axes[0].get_ylabel() == (
+        "Energy per sample [J]"
+    )
 
 
 def test_sweep_mfu_converts_to_percent_and_intensity_to_other_units():

@@ -50,6 +50,12 @@ def human_time(seconds: float) -> str:
     return f"{seconds / 86400.0:.3g} days"
 
 
+def sample_unit(context_tokens: int) -> str:
+    """What one sample of a solve is: ``"token"`` when it attends to a context (a transformer's
+    decode step generates one token per sequence), else ``"sample"`` (one forward pass)."""
+    return "token" if context_tokens else "sample"
+
+
 class _Record:
     """Shared ``to_dict`` / ``__str__`` for the profile dataclasses."""
 
@@ -98,7 +104,7 @@ class PerformanceProfile(_Record):
     @property
     def unit(self) -> str:
         """What a sample is: ``"token"`` for a transformer (a decode step), else ``"sample"``."""
-        return "token" if self.context_tokens else "sample"
+        return sample_unit(self.context_tokens)
 
     @property
     def latency(self):
@@ -164,6 +170,7 @@ class PerformanceProfile(_Record):
         record["compute_time_s"] = self.compute_time_s
         record["memory_time_s"] = self.memory_time_s
         record["throughput_per_s"] = self.batch_size / self.latency_s
+        record["unit"] = self.unit  # what throughput_per_s and energy_j count, as in a sweep row
         record["weights_b"] = self.weights_b
         record["arithmetic_intensity"] = arithmetic_intensity.raw(
             self.flop_count, self.bytes_moved_b

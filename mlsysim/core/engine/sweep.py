@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from mlsysim.core.engine.calibration import Efficiency, efficiency_for
+from mlsysim.core.engine.profiles import sample_unit
 from mlsysim.core.engine.resolve import hardware_numbers, model_numbers, precision_bytes
 from mlsysim.core.engine.roofline import roofline_step
-from mlsysim.core.engine.solve import context_kv_bytes
+from mlsysim.core.engine.solve import context_kv_bytes, context_tokens
 from mlsysim.core.formulas.performance import arithmetic_intensity, model_flops_utilization
 from mlsysim.core.formulas.sustainability import energy as energy_formula
 from mlsysim.core.formulas.transformer import weight_bytes
@@ -37,9 +38,12 @@ COLUMNS = (
     "energy_j",
     "memory_required_b",
     "fits",
+    "unit",
 )
-"""Columns of a solve sweep; SI floats with the unit in the name (energy per sample; a
-transformer's sample and throughput are generated tokens, as in ``Engine.solve``)."""
+"""Columns of a solve sweep; SI floats with the unit in the name. ``unit`` says what a row's
+``throughput_per_s`` and ``energy_j`` count, as ``PerformanceProfile.unit``: ``"token"`` for a
+transformer (one decode step generates a token per sequence: tokens/s, energy per token),
+``"sample"`` otherwise (samples/s, energy per sample)."""
 
 
 class SweepTable(Sequence):
@@ -135,6 +139,7 @@ def sweep(
         eff_m,
         overhead,
         tdp,
+        units,
     ) = (np.asarray(part) for part in zip(*combos, strict=True))
     col = (slice(None), None)  # combinations down, batch sizes across
     flops = f_sample[col] * batches[None, :]
@@ -157,6 +162,7 @@ def sweep(
         "energy_j": energy.ravel(),
         "memory_required_b": moved2.ravel(),
         "fits": (moved2 <= cap[col]).ravel(),
+        "unit": _repeat(units, grid),
     }
     return SweepTable(columns, skipped)
 
@@ -167,6 +173,7 @@ def _combinations(models, hardware, precisions, efficiency, skip_unsupported):
     widths = [precision_bytes(name) for name in names]  # not a precision at all: raises here
     for model in _as_list(models):
         m = model_numbers(model)
+        unit = sample_unit(context_tokens(m))
         kv = [context_kv_bytes(m, width) for width in widths]
         for part in _as_list(hardware):
             hw = hardware_numbers(part)
@@ -194,6 +201,7 @@ def _combinations(models, hardware, precisions, efficiency, skip_unsupported):
                         eff.memory,
                         eff.overhead_s,
                         np.nan if hw.busy_power is None else hw.busy_power,
+                        unit,
                     )
                 )
     return combos, skipped
