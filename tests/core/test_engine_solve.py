@@ -198,7 +198,7 @@ def test_unknown_model_suggests_close_names():
         Engine.solve("ResNet5", "H100")
 
 
-@pytest.mark.parametrize("batch", [0, -1, 2.5])
+@pytest.mark.parametrize("batch", [0, -1, 2.5, True])
 def test_bad_batch_size_names_the_argument(batch):
     with pytest.raises(ValueError) as err:
         Engine.solve("ResNet50", "H100", batch_size=batch)

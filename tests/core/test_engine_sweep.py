@@ -109,10 +109,22 @@ def test_numpy_batch_axis_and_single_names():
     assert not math.isnan(table[0]["energy_j"])
 
 
-@pytest.mark.parametrize("batches", [[0, 1], [1.5], []])
-def test_bad_batch_sizes(batches):
-    with pytest.raises(ValueError, match="argument 'batch_sizes' must be integers >= 1"):
+@pytest.mark.parametrize(
+    ("batches", "bad"), [([0, 1], 0), ([8, 1.5], 1.5), ([True], True), ([4, -2], -2)]
+)
+def test_a_bad_batch_size_is_named_in_the_words_solve_uses(batches, bad):
+    with pytest.raises(ValueError) as err:
         Engine.sweep("ResNet50", "H100", batches)
+    assert str(err.value) == f"argument 'batch_sizes' must be an integer >= 1, got {bad!r}"
+    with pytest.raises(ValueError) as solve_err:  # one rule, one wording for a count
+        Engine.solve("ResNet50", "H100", batch_size=bad)
+    assert str(err.value) == str(solve_err.value).replace("'batch_size'", "'batch_sizes'")
+
+
+def test_no_batch_size_at_all_is_refused():
+    with pytest.raises(ValueError) as err:
+        Engine.sweep("ResNet50", "H100", [])
+    assert str(err.value) == "argument 'batch_sizes' needs at least one batch size, got []"
 
 
 def test_precision_names_are_case_insensitive_and_reported_canonically():

@@ -16,7 +16,12 @@ import numpy as np
 
 from mlsysim.core.engine.calibration import Efficiency, efficiency_for
 from mlsysim.core.engine.profiles import sample_unit
-from mlsysim.core.engine.resolve import hardware_numbers, model_numbers, precision_bytes
+from mlsysim.core.engine.resolve import (
+    hardware_numbers,
+    model_numbers,
+    precision_bytes,
+    require_count,
+)
 from mlsysim.core.engine.roofline import roofline_step
 from mlsysim.core.engine.solve import context_kv_bytes, context_tokens
 from mlsysim.core.formulas.performance import arithmetic_intensity, model_flops_utilization
@@ -119,9 +124,7 @@ def sweep(
     ``skip_unsupported=False``, which raises the part's ``UnknownNameError``; a name that is no
     precision at all (``"fp7"``) always raises ``UnknownNameError`` listing the close ones.
     """
-    batches = np.asarray(_as_list(batch_sizes), dtype=float)
-    if batches.size == 0 or np.any(batches < 1) or np.any(batches != np.floor(batches)):
-        raise ValueError(f"argument 'batch_sizes' must be integers >= 1, got {batch_sizes!r}")
+    batches = np.asarray(_batch_sizes(batch_sizes), dtype=float)
     combos, skipped = _combinations(models, hardware, precisions, efficiency, skip_unsupported)
     if not combos:
         return SweepTable({}, skipped)
@@ -205,6 +208,16 @@ def _combinations(models, hardware, precisions, efficiency, skip_unsupported):
                     )
                 )
     return combos, skipped
+
+
+def _batch_sizes(value: Any) -> list:
+    """Each batch size checked as ``Engine.solve`` checks its one (same rule, same message)."""
+    sizes = _as_list(value)
+    if not sizes:
+        raise ValueError(f"argument 'batch_sizes' needs at least one batch size, got {value!r}")
+    for size in sizes:
+        require_count(size, "batch_sizes")
+    return sizes
 
 
 def _as_list(value: Any) -> list:
