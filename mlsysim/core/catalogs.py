@@ -54,6 +54,7 @@ HARDWARE_UNITS = {
     "tdp": ("W", True),
     "idle_power": ("W", False),
     "interconnect_bandwidth": ("byte/s", False),
+    "interconnect_latency": ("s", False),
     "unit_cost": ("USD", False),
     "sleep_power": ("W", False),
     "mttf": ("hour", False),
@@ -133,6 +134,7 @@ class HardwareSpec(_ReadOnly):
     tdp: Any
     idle_power: Any = None
     interconnect_bandwidth: Any = None
+    interconnect_latency: Any = None  # [s] per ring hop (alpha); see docs/catalogs.md
     unit_cost: Any = None
     sleep_power: Any = None
     mttf: Any = None
@@ -285,6 +287,10 @@ def validate_hardware(file: CatalogFile, name: str) -> dict:
             raise file.error(
                 name, "compute_efficiency", f"a fraction of peak in (0, 1]; got {fraction:g}"
             )
+    if "interconnect_latency" in raw and "interconnect_bandwidth" not in raw:
+        raise file.error(
+            name, "interconnect_latency", "a per-hop latency needs an interconnect_bandwidth"
+        )
     if "active_power" in raw:
         active, tdp = (
             raw[key].magnitude * scale_to(raw[key].unit, "W") for key in ("active_power", "tdp")

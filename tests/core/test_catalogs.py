@@ -140,6 +140,26 @@ def test_interconnect_figures_are_labelled_bidirectional_aggregates():
     assert Hardware.H100.interconnect_bandwidth.m_as("GB/s") == pytest.approx(900)
 
 
+def test_every_interconnect_has_a_sourced_per_hop_latency():
+    parts = [h for h in Hardware if h.interconnect_bandwidth is not None]
+    assert len(parts) >= 10
+    for part in parts:
+        assert part.interconnect_latency is not None, part.name
+        source = part.provenance["interconnect_latency"]
+        assert source.date and (source.url or source.is_assumption), part.name
+        if source.is_assumption:
+            assert source.note, part.name
+    nvlink = ["V100", "A100_40GB", "A100", "H100", "H100_PCIe", "H200", "B200"]
+    for name in nvlink:  # NCCL v2.20.3-1 tuning.cc hwLat[NVLINK][Ring][LL] = .6 us per ring step
+        assert Hardware[name].interconnect_latency.m_as("us") == pytest.approx(0.6), name
+        assert Hardware[name].provenance["interconnect_latency"].key == "nccl-2.20.3-tuning"
+        assert not Hardware[name].provenance["interconnect_latency"].is_assumption
+    for name in ("MI300X", "TPUv4", "TPUv5e", "TPUv5p"):  # no vendor publishes a hop latency
+        assert Hardware[name].provenance["interconnect_latency"].is_assumption, name
+    assert Hardware.MI300X.si["interconnect_latency"] == pytest.approx(0.8e-6)
+    assert all(h.interconnect_latency is None for h in Hardware if h not in parts)
+
+
 @pytest.mark.parametrize(
     ("name", "published_gbps", "published_bidirectional_gbytes"),
     [("TPUv5e", 1600, 400), ("TPUv5p", 4800, 1200)],
@@ -487,12 +507,27 @@ def load_error(tmp_path, text: str, loader=load_hardware) -> str:
             HARDWARE_OK + "    unit_cost: {value: 0 USD, source: toy-sheet}\n",
             "Toy", "unit_cost", "must be > 0, got '0 USD'",
         ),
+        (  # a hop latency of zero would make the ring's alpha term vanish
+            HARDWARE_OK + "    interconnect_bandwidth: {value: 100 GB/s, source: toy-sheet}\n"
+            "    interconnect_latency: {value: 0 us, source: toy-sheet}\n",
+            "Toy", "interconnect_latency", "must be > 0, got '0 us'",
+        ),
+        (  # a latency of a link the part does not have
+            HARDWARE_OK + "    interconnect_latency: {value: 0.6 us, source: toy-sheet}\n",
+            "Toy", "interconnect_latency", "a per-hop latency needs an interconnect_bandwidth",
+        ),
+        (  # a latency is a time, not a rate
+            HARDWARE_OK + "    interconnect_bandwidth: {value: 100 GB/s, source: toy-sheet}\n"
+            "    interconnect_latency: {value: 0.6 GB/s, source: toy-sheet}\n",
+            "Toy", "interconnect_latency", "wrong unit 'GB/s': expected units of s",
+        ),
     ],
     ids=["missing-source", "unknown-source", "wrong-unit", "count-for-bytes", "unknown-unit",
          "missing-field", "unknown-field", "unknown-precision", "bare-assumption", "not-a-number",
          "unquoted-comma", "efficiency-above-1", "efficiency-percent-above-1",
          "active-above-tdp", "negative-bandwidth", "negative-peak", "zero-capacity",
-         "nan-capacity", "inf-capacity", "negative-idle-power", "zero-cost"],
+         "nan-capacity", "inf-capacity", "negative-idle-power", "zero-cost", "zero-latency",
+         "latency-without-link", "latency-as-a-rate"],
 )  # fmt: skip
 def test_broken_hardware_yaml_names_file_entry_and_field(tmp_path, broken, entry, field, why):
     message = load_error(tmp_path, broken)

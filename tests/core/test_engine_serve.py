@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from mlsysim.core.catalogs import Hardware
 from mlsysim.core.engine import Efficiency, Engine
+from mlsysim.core.units import Q_
 
 PURE = Efficiency(1.0, 1.0, 0.0)  # the pure roofline, to isolate one effect at a time
 H100_BW = 3.35e12
 H100_NVLINK = 900e9 / 2  # 900 GB/s NVLink 4 is bidirectional: 450 GB/s each way
 NVLINK_HOP = 0.6e-6  # NCCL v2.20.3 src/graph/tuning.cc: hwLat[NVLINK][Ring][LL] = .6 us per step
+MI300X_HOP = 0.8e-6  # assumption: lowest Ring/LL xGMI step in RCCL's tuning tables
+MI300X_LINK = 896e9 / 2  # Infinity Fabric 896 GB/s bidirectional: 448 GB/s each way
 LLAMA2_7B = {"params": 6.74e9, "layers": 32, "kv_heads": 32, "head_dim": 128, "d_model": 4096}
 LLAMA2_70B = {"params": 68.98e9, "layers": 80, "kv_heads": 8, "head_dim": 128, "d_model": 8192}
 
@@ -110,6 +116,48 @@ def test_tensor_parallel_8_pays_fourteen_dependent_hops_per_allreduce():
     assert profile.decode_comm_s == pytest.approx(539.639e-6, rel=1e-5)
 
 
+def test_the_hop_latency_is_the_parts_catalog_figure_not_a_constant():
+    # H100's interconnect_latency is NCCL's NVLink step; serve reads it from the catalog
+    h100 = Hardware.H100
+    assert h100.interconnect_latency.m_as("us") == pytest.approx(0.6)
+    assert h100.provenance["interconnect_latency"].key == "nccl-2.20.3-tuning"
+    slower = dataclasses.replace(h100, interconnect_latency=Q_(1.0, "us"))  # NCCL's PCI step
+    base = Engine.serve("Llama2_7B", h100, tensor_parallel=8)
+    what_if = Engine.serve("Llama2_7B", slower, tensor_parallel=8)
+    # 64 all-reduces x 14 hops x (1.0 - 0.6) us = 358.4 us more per token
+    assert what_if.decode_comm_s - base.decode_comm_s == pytest.approx(64 * 14 * 0.4e-6)
+
+
+def test_mi300x_tp2_and_tp8_use_its_own_hop_latency_by_hand():
+    # Llama-2-70B fp16 decode at batch 1: the message is 1 x 8192 x 2 B = 16,384 B
+    two = Engine.serve("Llama2_70B", "MI300X", tensor_parallel=2)
+    ring2 = 2 * 1 * MI300X_HOP + 2 * 1 / 2 * 16384 / MI300X_LINK  # 1.6 us + 0.0366 us
+    assert ring2 == pytest.approx(1.636571e-6, rel=1e-6)
+    assert two.decode_comm_s == pytest.approx(2 * 80 * ring2)  # 261.85 us per token
+    assert two.decode_comm_s == pytest.approx(261.8514e-6, rel=1e-6)
+    eight = Engine.serve("Llama2_70B", "MI300X", tensor_parallel=8)
+    ring8 = 2 * 7 * MI300X_HOP + 2 * 7 / 8 * 16384 / MI300X_LINK  # 11.2 us + 0.064 us
+    assert ring8 == pytest.approx(11.264e-6, rel=1e-6)
+    assert eight.decode_comm_s == pytest.approx(2 * 80 * ring8)  # 1.802 ms per token
+    # prefill of the 512-token prompt: the message is 512 x 16,384 B = 8.39 MB
+    prefill8 = 2 * 80 * (14 * MI300X_HOP + 2 * 7 / 8 * 512 * 16384 / MI300X_LINK)
+    assert eight.prefill_comm_s == pytest.approx(prefill8)
+    assert prefill8 == pytest.approx(7.03488e-3, rel=1e-5)  # 160 x (11.2 + 32.77) us
+
+
+def test_a_part_without_a_hop_latency_is_refused_not_given_alpha_zero():
+    no_alpha = dataclasses.replace(Hardware.H100, interconnect_latency=None)
+    assert Engine.serve("Llama2_7B", no_alpha).decode_comm_s == 0.0  # tp = 1 needs no link
+    with pytest.raises(ValueError) as err:
+        Engine.serve("Llama2_7B", no_alpha, tensor_parallel=2)
+    assert str(err.value) == (
+        "argument 'tensor_parallel'=2 needs an interconnect, but H100 has no sourced "
+        "interconnect_latency; use tensor_parallel=1 or give a what-if copy both, e.g. "
+        "dataclasses.replace(spec, interconnect_bandwidth=Q_(900, 'GB/s'), "
+        "interconnect_latency=Q_(0.6, 'us'))"
+    )
+
+
 def test_tensor_parallel_makes_70b_fit_on_two_h100s():
     assert Engine.serve("Llama2_70B", "H100").fits is False
     assert Engine.serve("Llama2_70B", "H100", tensor_parallel=2).fits is True
@@ -155,8 +203,9 @@ def test_serving_a_cnn_is_a_clear_error():
 
 
 def test_tensor_parallel_without_interconnect_is_a_clear_error():
-    with pytest.raises(ValueError, match="has no sourced interconnect_bandwidth"):
+    with pytest.raises(ValueError) as err:
         Engine.serve("Llama2_7B", "A17Pro", precision="int8", tensor_parallel=2)
+    assert "A17Pro has no sourced interconnect_bandwidth or interconnect_latency" in str(err.value)
 
 
 # NVIDIA NeMo Framework performance docs, Llama-2 inference (TensorRT-LLM, TP1, fp16/bf16):

@@ -48,6 +48,7 @@ class HardwareNumbers:
     idle_power: float | None
     interconnect_bandwidth: float | None
     peaks: dict[str, float]
+    interconnect_latency: float | None = None  # [s] alpha: one ring hop over the interconnect
     compute_efficiency: float | None = None  # the part's own measured fraction of peak
     compute_efficiency_source: str | None = None
     busy_power: float | None = None  # [W] HardwareSpec.busy_power: what inference energy charges
@@ -145,6 +146,7 @@ def _hardware_numbers(spec: Any) -> HardwareNumbers:
         idle_power=_optional(getattr(spec, "idle_power", None), "W"),
         interconnect_bandwidth=_optional(getattr(spec, "interconnect_bandwidth", None), "byte/s"),
         peaks={},
+        interconnect_latency=_optional(getattr(spec, "interconnect_latency", None), "s"),
         compute_efficiency=_measured_fraction(spec),
         compute_efficiency_source=_efficiency_source(spec),
         busy_power=_optional(getattr(spec, "busy_power", spec.tdp), "W"),

@@ -4,7 +4,8 @@ Prefill runs ``prefill_flops`` on the roofline (compute-bound for long prompts).
 reads every weight and the KV cache once, so ``tpot = max(step time, (W + KV) / BW)``: never below
 the memory floor. Tensor parallelism splits weights, KV and FLOPs over ``p`` devices and adds two
 ring all-reduces per layer over the interconnect, each ``2(p-1) * alpha + 2(p-1)/p * n / beta``
-with alpha = ``LINK_HOP_LATENCY_S``. Pope et al. 2022; Shoeybi et al. 2019.
+with alpha the part's ``interconnect_latency`` (catalog, sourced; NVLink: NCCL's 0.6 us ring step)
+and beta half its bidirectional ``interconnect_bandwidth``. Pope et al. 2022; Shoeybi et al. 2019.
 """
 
 from __future__ import annotations
@@ -30,19 +31,6 @@ from mlsysim.core.formulas.serving import (
 )
 from mlsysim.core.formulas.transformer import kv_cache_bytes, weight_bytes
 from mlsysim.core.precision import precision_name
-
-LINK_HOP_LATENCY_S = 0.6e-6
-"""alpha [s]: latency of one dependent step of a ring all-reduce over NVLink (2(p-1) per ring).
-
-Source: NVIDIA NCCL v2.20.3-1 (early 2024; 2.20.5 followed on 2024-03-06), src/graph/tuning.cc,
-``hwLat[NVLINK][Ring][LL] = .6`` (us per ring step; NCCL's own cost model charges 2(nRanks-1) of
-them per all-reduce), https://github.com/NVIDIA/nccl/blob/v2.20.3-1/src/graph/tuning.cc; the
-same table is quoted in NCCL issue #1334 (2024-07-01). NCCL's model also adds a 6.6 us base
-latency per call (``baseLat``: kernel launch and setup), left out here so the TP term stays a
-lower bound (the engine's fixed per-call overhead stands for launches). Applied to every
-scale-up link: an assumption for the non-NVLink parts (MI300X, TPUs), which have no sourced
-figure.
-"""
 
 
 def serve(
@@ -74,16 +62,14 @@ def serve(
     _require_context(m, prompt, output)
     _require_head_split(m, tp)
     hw = hardware_numbers(hardware)
-    if tp > 1 and hw.interconnect_bandwidth is None:
-        raise ValueError(
-            f"argument 'tensor_parallel'={tp} needs an interconnect, but {hw.name} has no "
-            "sourced interconnect_bandwidth; use tensor_parallel=1"
-        )
+    if tp > 1:
+        _require_link(hw, tp)
     peak = hw.peak(precision)
     bpp = precision_bytes(precision)
     eff = efficiency_for(hw, efficiency)
     bw = hw.memory_bandwidth
     link = hw.link_bandwidth or 1.0  # per direction; unused when tp == 1 (ring time is 0)
+    alpha = hw.interconnect_latency or 0.0  # [s] per ring hop; unused when tp == 1
     layers, d_model = m.n_layers, m.d_model
 
     def kv(tokens: float, sequences: float) -> float:
@@ -95,7 +81,6 @@ def serve(
     # Prefill: all prompt tokens in one pass, writing the prompt's KV cache.
     p_flops = prefill_flops.raw(m.params, layers, d_model, prompt, batch) / tp
     p_bytes = weights_dev + kv(prompt, batch) / tp
-    alpha = LINK_HOP_LATENCY_S
     p_comm = tensor_parallel_allreduce_time.raw(
         layers, batch * prompt, d_model, bpp, tp, link, alpha
     )
@@ -141,6 +126,27 @@ def serve(
         memory_efficiency=eff.memory,
         overhead_s=eff.overhead_s,
     )
+
+
+def _require_link(hw: Any, tp: int) -> None:
+    """``ValueError`` naming ``tensor_parallel`` when the part lacks a sourced link: bandwidth
+    (beta) or per-hop latency (alpha). A missing alpha is not taken as 0: that would silently
+    drop the 2(p-1) hops that dominate a small decode all-reduce."""
+    missing = [
+        name
+        for name, value in (
+            ("interconnect_bandwidth", hw.interconnect_bandwidth),
+            ("interconnect_latency", hw.interconnect_latency),
+        )
+        if value is None
+    ]
+    if missing:
+        raise ValueError(
+            f"argument 'tensor_parallel'={tp} needs an interconnect, but {hw.name} has no "
+            f"sourced {' or '.join(missing)}; use tensor_parallel=1 or give a what-if copy "
+            f"both, e.g. dataclasses.replace(spec, interconnect_bandwidth=Q_(900, 'GB/s'), "
+            f"interconnect_latency=Q_(0.6, 'us'))"
+        )
 
 
 def _require_context(m: Any, prompt: int, output: int) -> None:
