@@ -12,6 +12,10 @@ N = 6.74e9  # Llama-2-7B parameters
 D = 1e12  # tokens
 H100_BF16 = 989.4e12
 H100_NVLINK = 900e9 / 2  # 900 GB/s NVLink 4 is bidirectional: 450 GB/s each way
+# NCCL v2.20.3-1 src/graph/tuning.cc, us per ring step: hwLat[NVLINK][Ring][LL] = .6 (the H100's
+# catalog interconnect_latency), hwLat[NET][Ring][LL] = 2.7 (Parallelism's network default)
+NVLINK_HOP = 0.6e-6
+NET_HOP = 2.7e-6
 PUE_HYPERSCALE = 1.1
 
 
@@ -65,7 +69,9 @@ def test_data_parallel_ring_allreduce_per_step_by_hand():
     parallelism = Parallelism(data=8, zero_stage=3, global_batch_tokens=4 * 2**20)
     profile = Engine.train("Llama2_7B", "H100", 8, D, parallelism=parallelism)
     message = 2 * N  # bf16 gradients
-    ring = 2 * (8 - 1) / 8 * message / H100_NVLINK  # 52.4 ms
+    # 2(p-1) = 14 hops of 0.6 us (8.4 us) + 2(p-1)/p x 13.48 GB / 450 GB/s (52.422 ms)
+    ring = 2 * (8 - 1) * NVLINK_HOP + 2 * (8 - 1) / 8 * message / H100_NVLINK
+    assert ring == pytest.approx(52.4306e-3, rel=1e-5)
     assert profile.communication_time.m_as("s") == pytest.approx(ring)
     assert profile.steps == pytest.approx(D / (4 * 2**20))
     assert profile.compute_time_per_step_s == pytest.approx(profile.time_to_train_s / profile.steps)
@@ -118,18 +124,74 @@ def test_network_bandwidth_overrides_the_interconnect_for_cross_node_data_parall
 
     infiniband = Parallelism(data=8, zero_stage=3, network_bandwidth=Q_(50, "GB/s"))
     profile = Engine.train("Llama2_7B", "H100", 8, D, parallelism=infiniband)
-    assert profile.communication_time.m_as("s") == pytest.approx(2 * 7 / 8 * 2 * N / 50e9)
+    # 14 hops of NCCL's 2.7 us network step (37.8 us) + 1.75 x 13.48 GB / 50 GB/s (471.8 ms)
+    ring = 14 * NET_HOP + 2 * 7 / 8 * 2 * N / 50e9
+    assert ring == pytest.approx(471.8378e-3, rel=1e-6)
+    assert profile.communication_time.m_as("s") == pytest.approx(ring)
 
 
-def test_a_bare_network_bandwidth_names_the_argument_and_its_unit():
-    # 50 could be B/s, GB/s or Gb/s: it was an AttributeError ('int' has no 'm_as') at train().
-    with pytest.raises(DimensionalityError) as err:
-        Parallelism(data=8, network_bandwidth=50)
-    assert str(err.value) == (
-        "Cannot convert from 'dimensionless' to 'byte/s' for argument 'network_bandwidth' of "
-        "Parallelism(): got the bare number 50; pass a bandwidth Quantity per direction in "
-        "byte/s, e.g. Q_(50, 'GB/s') (400 Gb/s InfiniBand is Q_(50, 'GB/s'))"
+def test_network_latency_overrides_the_default_network_hop():
+    # NCCL charges 14.0 us per network step with its Simple protocol (large buckets)
+    simple = Parallelism(data=8, network_bandwidth=Q_(50, "GB/s"), network_latency=Q_(14, "us"))
+    profile = Engine.train("Llama2_7B", "H100", 8, D, parallelism=simple)
+    assert profile.communication_time_s == pytest.approx(14 * 14e-6 + 2 * 7 / 8 * 2 * N / 50e9)
+    bandwidth_only = Parallelism(
+        data=8, network_bandwidth=Q_(50, "GB/s"), network_latency=Q_(0, "s")
     )
+    profile = Engine.train("Llama2_7B", "H100", 8, D, parallelism=bandwidth_only)
+    assert profile.communication_time_s == pytest.approx(2 * 7 / 8 * 2 * N / 50e9)
+
+
+def test_a_network_latency_without_a_network_is_refused_not_ignored():
+    with pytest.raises(ValueError) as err:
+        Parallelism(data=8, network_latency=Q_(2.7, "us"))
+    assert str(err.value) == (
+        "argument 'network_latency' needs 'network_bandwidth': without it the gradient "
+        "all-reduce runs over the part's interconnect, at the catalog's interconnect_latency"
+    )
+
+
+def test_a_negative_network_latency_names_the_argument():
+    with pytest.raises(ValueError) as err:
+        Parallelism(data=8, network_bandwidth=Q_(50, "GB/s"), network_latency=Q_(-1, "us"))
+    assert str(err.value) == "argument 'network_latency' must be >= 0 s, got -1 µs"
+
+
+def test_a_part_without_a_hop_latency_is_refused_for_data_parallelism():
+    import dataclasses
+
+    from mlsysim.core.catalogs import Hardware
+
+    no_alpha = dataclasses.replace(Hardware.H100, interconnect_latency=None)
+    with pytest.raises(ValueError) as err:
+        Engine.train("Llama2_7B", no_alpha, 8, D, parallelism=Parallelism(data=8))
+    assert str(err.value) == (
+        "H100 has no sourced interconnect_latency; pass Parallelism(network_bandwidth=Q_(..., "
+        "'GB/s')) for the gradient all-reduce"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (  # 50 could be B/s, GB/s or Gb/s: it was an AttributeError ('int' has no 'm_as')
+            {"network_bandwidth": 50},
+            "Cannot convert from 'dimensionless' to 'byte/s' for argument 'network_bandwidth' "
+            "of Parallelism(): got the bare number 50; pass a bandwidth Quantity per direction "
+            "in byte/s, e.g. Q_(50, 'GB/s') (400 Gb/s InfiniBand is Q_(50, 'GB/s'))",
+        ),
+        (  # 2.7 could be s or us
+            {"network_bandwidth": Q_(50, "GB/s"), "network_latency": 2.7},
+            "Cannot convert from 'dimensionless' to 's' for argument 'network_latency' of "
+            "Parallelism(): got the bare number 2.7; pass a time Quantity in s, e.g. "
+            "Q_(2.7, 'us') (NCCL's network ring step is Q_(2.7, 'us'))",
+        ),
+    ],
+)
+def test_a_bare_network_number_names_the_argument_and_its_unit(kwargs, message):
+    with pytest.raises(DimensionalityError) as err:
+        Parallelism(data=8, **kwargs)
+    assert str(err.value) == message
 
 
 def test_network_bandwidth_of_the_wrong_dimension_or_sign_names_the_argument():
@@ -145,7 +207,9 @@ def test_network_bandwidth_of_the_wrong_dimension_or_sign_names_the_argument():
     # 400 Gb/s (bits) is 50 GB/s: a bit rate converts
     bits = Parallelism(data=8, network_bandwidth=Q_(400, "Gbit/s"))
     profile = Engine.train("Llama2_7B", "H100", 8, D, parallelism=bits)
-    assert profile.communication_time.m_as("s") == pytest.approx(2 * 7 / 8 * 2 * N / 50e9)
+    assert profile.communication_time.m_as("s") == pytest.approx(
+        14 * NET_HOP + 2 * 7 / 8 * 2 * N / 50e9
+    )
 
 
 def test_tokens_of_the_wrong_dimension_name_the_argument():

@@ -2,7 +2,9 @@
 
 ``time = 6ND / (n * peak * MFU)`` (Kaplan et al. 2020; Narayanan et al. 2021). Memory is
 16 B/param for mixed-precision Adam, split by tensor x pipeline degree and sharded over the data
-degree by ZeRO stage 1/2/3 (Rajbhandari et al. 2020). Gradients are ring-all-reduced per step.
+degree by ZeRO stage 1/2/3 (Rajbhandari et al. 2020). Gradients are ring-all-reduced per step,
+``2(p-1) * alpha + 2(p-1)/p * n / beta`` over the part's interconnect (alpha, beta from the catalog)
+or over the network (``Parallelism.network_bandwidth``, ``network_latency``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,16 @@ from mlsysim.core.units import is_quantity
 DATACENTER_CATEGORIES = ("cloud", "cpu")
 """Parts that live in a datacenter, so their energy carries the facility PUE."""
 
+NETWORK_HOP_LATENCY_S = 2.7e-6
+"""Default alpha [s] of one ring step across the inter-node network (``network_latency``).
+
+NVIDIA NCCL v2.20.3-1, src/graph/tuning.cc, ``hwLat[NET][Ring][LL] = 2.7`` us per step, the same
+table and protocol column as the catalog's NVLink figure (``hwLat[NVLINK][Ring][LL] = .6``),
+https://github.com/NVIDIA/nccl/blob/v2.20.3-1/src/graph/tuning.cc. LL is NCCL's lowest per-step
+figure; its Simple protocol, chosen for large gradient buckets, charges 14.0 us, so with 2.7 us the
+all-reduce stays a lower bound. Override with ``Parallelism(network_latency=Q_(14, "us"))``.
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class Parallelism:
@@ -38,7 +50,9 @@ class Parallelism:
     (ZeRO, Rajbhandari et al. 2020; FSDP = stage 3). ``global_batch_tokens`` sets the step count
     (4M tokens is an illustrative assumption; Llama 3 405B ramped 4M -> 16M). ``network_bandwidth``
     (byte/s Quantity, per direction) overrides the part's interconnect for the gradient all-reduce,
-    e.g. 50 GB/s for a 400 Gb/s InfiniBand NIC per GPU when data parallelism crosses nodes.
+    e.g. 50 GB/s for a 400 Gb/s InfiniBand NIC per GPU when data parallelism crosses nodes; that
+    ring then pays ``network_latency`` (time Quantity, default ``NETWORK_HOP_LATENCY_S`` = 2.7 us,
+    NCCL's network ring step) per hop instead of the part's ``interconnect_latency``.
     """
 
     data: int
@@ -47,6 +61,7 @@ class Parallelism:
     zero_stage: int = 0
     global_batch_tokens: int = 4_194_304
     network_bandwidth: Any = None
+    network_latency: Any = None
 
     def __post_init__(self) -> None:
         for name in ("data", "tensor", "pipeline", "global_batch_tokens"):
@@ -55,6 +70,14 @@ class Parallelism:
             raise ValueError(f"argument 'zero_stage' must be 0, 1, 2 or 3, got {self.zero_stage!r}")
         if self.network_bandwidth is not None:
             _network_bandwidth(self.network_bandwidth)
+        if self.network_latency is not None:
+            if self.network_bandwidth is None:
+                raise ValueError(
+                    "argument 'network_latency' needs 'network_bandwidth': without it the "
+                    "gradient all-reduce runs over the part's interconnect, at the catalog's "
+                    "interconnect_latency"
+                )
+            _network_latency(self.network_latency)
 
     @property
     def num_devices(self) -> int:
@@ -102,8 +125,8 @@ def train(
             1 / dp if stage >= 2 else 1.0,
             1 / dp if stage >= 1 else 1.0,
         )
-        link = _link_bandwidth(parallelism, hw)
-        comm = ring_allreduce_time.raw(shard_params * b_weight, parallelism.data, link, 0.0)
+        link, alpha = _link(parallelism, hw)
+        comm = ring_allreduce_time.raw(shard_params * b_weight, parallelism.data, link, alpha)
         steps = n_tokens / parallelism.global_batch_tokens
         step_compute = seconds / steps
     memory = training_memory_bytes.raw(
@@ -152,33 +175,53 @@ def _pue(category: str, datacenter: str | None) -> float:
 def _network_bandwidth(value: Any) -> float:
     """``network_bandwidth`` in byte/s: a positive bandwidth Quantity; a bare number (50: B/s?
     GB/s? Gb/s?) or another dimension raises an error naming the argument and the unit."""
-    require_scalar(value, "network_bandwidth")
-    if not is_quantity(value):
-        from pint import DimensionalityError
-
-        raise DimensionalityError(
-            "dimensionless",
-            "byte/s",
-            extra_msg=(
-                f" for argument 'network_bandwidth' of Parallelism(): got the bare number "
-                f"{value!r}; pass a bandwidth Quantity per direction in byte/s, e.g. "
-                f"Q_({value!r}, 'GB/s') (400 Gb/s InfiniBand is Q_(50, 'GB/s'))"
-            ),
-        )
-    bandwidth = float(to_magnitude(value, "byte/s", "network_bandwidth", "Parallelism"))
+    example = f"Q_({value!r}, 'GB/s') (400 Gb/s InfiniBand is Q_(50, 'GB/s'))"
+    bandwidth = _quantity_argument(value, "network_bandwidth", "byte/s", "a bandwidth", example)
     if not bandwidth > 0:
         raise ValueError(f"argument 'network_bandwidth' must be > 0 byte/s, got {value}")
     return bandwidth
 
 
-def _link_bandwidth(parallelism: Parallelism, hw: Any) -> float:
-    if parallelism.network_bandwidth is not None:
-        return _network_bandwidth(parallelism.network_bandwidth)
-    if hw.interconnect_bandwidth is None:
-        if parallelism.data == 1:
-            return 1.0  # no all-reduce happens; ring time is 0
-        raise ValueError(
-            f"{hw.name} has no sourced interconnect_bandwidth; pass "
-            "Parallelism(network_bandwidth=Q_(..., 'GB/s')) for the gradient all-reduce"
+def _network_latency(value: Any) -> float:
+    """``network_latency`` in s per ring hop: a time Quantity >= 0 (0 = bandwidth-only ring)."""
+    example = f"Q_({value!r}, 'us') (NCCL's network ring step is Q_(2.7, 'us'))"
+    latency = _quantity_argument(value, "network_latency", "s", "a time", example)
+    if not latency >= 0:
+        raise ValueError(f"argument 'network_latency' must be >= 0 s, got {value}")
+    return latency
+
+
+def _quantity_argument(value: Any, name: str, unit: str, kind: str, example: str) -> float:
+    """A Parallelism() Quantity argument in ``unit``; a bare number is a DimensionalityError."""
+    require_scalar(value, name)
+    if not is_quantity(value):
+        from pint import DimensionalityError
+
+        raise DimensionalityError(
+            "dimensionless",
+            unit,
+            extra_msg=(
+                f" for argument '{name}' of Parallelism(): got the bare number {value!r}; pass "
+                f"{kind} Quantity{' per direction' if unit == 'byte/s' else ''} in {unit}, "
+                f"e.g. {example}"
+            ),
         )
-    return hw.link_bandwidth
+    return float(to_magnitude(value, unit, name, "Parallelism"))
+
+
+def _link(parallelism: Parallelism, hw: Any) -> tuple[float, float]:
+    """(beta [byte/s] per direction, alpha [s] per hop) of the gradient all-reduce's ring."""
+    if parallelism.network_bandwidth is not None:
+        latency = parallelism.network_latency
+        alpha = NETWORK_HOP_LATENCY_S if latency is None else _network_latency(latency)
+        return _network_bandwidth(parallelism.network_bandwidth), alpha
+    if parallelism.data == 1:
+        return hw.link_bandwidth or 1.0, 0.0  # no all-reduce happens; ring time is 0
+    if hw.interconnect_bandwidth is None or hw.interconnect_latency is None:
+        absent = hw.interconnect_bandwidth is None
+        missing = "interconnect_bandwidth" if absent else "interconnect_latency"
+        raise ValueError(
+            f"{hw.name} has no sourced {missing}; pass Parallelism(network_bandwidth=Q_(..., "
+            "'GB/s')) for the gradient all-reduce"
+        )
+    return hw.link_bandwidth, hw.interconnect_latency
