@@ -160,6 +160,12 @@ def test_every_interconnect_has_a_sourced_per_hop_latency():
     assert all(h.interconnect_latency is None for h in Hardware if h not in parts)
 
 
+def test_tpu_v5p_hbm_is_95_gib_as_googles_table_prints_it():
+    # 'HBM capacity per chip (GiB) 95': 95 x 2**30 = 102.0 GB, 7.4 % more than 95 GB
+    assert Hardware.TPUv5p.memory_capacity.m_as("byte") == 95 * 2**30
+    assert Hardware.TPUv5p.memory_capacity.m_as("GB") == pytest.approx(102.00547328)
+
+
 @pytest.mark.parametrize(
     ("name", "published_gbps", "published_bidirectional_gbytes"),
     [("TPUv5e", 1600, 400), ("TPUv5p", 4800, 1200)],
