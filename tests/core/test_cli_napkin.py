@@ -81,7 +81,7 @@ def test_unknown_hardware_and_precision_exit_2(app):
 def test_bad_batch_exits_2_naming_the_argument(app):
     result = run(app, "solve", "ResNet50", "H100", "--batch", "0")
     assert result.exit_code == 2
-    assert "argument 'batch_size' must be an integer >= 1, got 0" in result.output
+    assert "argument 'batch_size' must be a whole number >= 1 (a count), got 0" in result.output
 
 
 def test_catalog_hardware_json_and_table(app):

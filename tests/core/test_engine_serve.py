@@ -166,10 +166,19 @@ def test_tensor_parallel_makes_70b_fit_on_two_h100s():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"batch_size": 0}, "argument 'batch_size' must be an integer >= 1, got 0"),
-        ({"prompt_tokens": -5}, "argument 'prompt_tokens' must be an integer >= 1, got -5"),
-        ({"output_tokens": 0}, "argument 'output_tokens' must be an integer >= 1, got 0"),
-        ({"tensor_parallel": 0}, "argument 'tensor_parallel' must be an integer >= 1, got 0"),
+        ({"batch_size": 0}, "argument 'batch_size' must be a whole number >= 1 (a count), got 0"),
+        (
+            {"prompt_tokens": -5},
+            "argument 'prompt_tokens' must be a whole number >= 1 (a count), got -5",
+        ),
+        (
+            {"output_tokens": 0},
+            "argument 'output_tokens' must be a whole number >= 1 (a count), got 0",
+        ),
+        (
+            {"tensor_parallel": 0},
+            "argument 'tensor_parallel' must be a whole number >= 1 (a count), got 0",
+        ),
     ],
 )
 def test_bad_serving_arguments_are_named(kwargs, message):

@@ -202,7 +202,10 @@ def test_unknown_model_suggests_close_names():
 def test_bad_batch_size_names_the_argument(batch):
     with pytest.raises(ValueError) as err:
         Engine.solve("ResNet50", "H100", batch_size=batch)
-    assert str(err.value) == f"argument 'batch_size' must be an integer >= 1, got {batch!r}"
+    assert (
+        str(err.value)
+        == f"argument 'batch_size' must be a whole number >= 1 (a count), got {batch!r}"
+    )
 
 
 def test_efficiency_out_of_range_is_rejected():

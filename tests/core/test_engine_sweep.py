@@ -115,7 +115,10 @@ def test_numpy_batch_axis_and_single_names():
 def test_a_bad_batch_size_is_named_in_the_words_solve_uses(batches, bad):
     with pytest.raises(ValueError) as err:
         Engine.sweep("ResNet50", "H100", batches)
-    assert str(err.value) == f"argument 'batch_sizes' must be an integer >= 1, got {bad!r}"
+    assert (
+        str(err.value)
+        == f"argument 'batch_sizes' must be a whole number >= 1 (a count), got {bad!r}"
+    )
     with pytest.raises(ValueError) as solve_err:  # one rule, one wording for a count
         Engine.solve("ResNet50", "H100", batch_size=bad)
     assert str(err.value) == str(solve_err.value).replace("'batch_size'", "'batch_sizes'")

@@ -95,7 +95,10 @@ def test_parallelism_must_match_num_devices():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"num_devices": 0, "tokens": D}, "argument 'num_devices' must be an integer >= 1, got 0"),
+        (
+            {"num_devices": 0, "tokens": D},
+            "argument 'num_devices' must be a whole number >= 1 (a count), got 0",
+        ),
         ({"num_devices": 8, "tokens": -1}, "argument 'tokens' must be > 0, got -1"),
         ({"num_devices": 8, "tokens": 0}, "argument 'tokens' must be > 0, got 0"),
         ({"num_devices": 8, "tokens": D, "mfu": 1.5}, "argument 'mfu' must be in (0, 1], got 1.5"),

@@ -174,11 +174,12 @@ def require_scalar(value: Any, name: str) -> None:
         )
 
 
-def require_count(value: Any, name: str, *, minimum: int = 1) -> int:
-    """An integer count >= ``minimum``; otherwise ``ValueError`` naming the argument."""
+def require_count(value: Any, name: str) -> int:
+    """One count, as an int; the library's one rule and wording (``formulas._formula``)."""
+    from mlsysim.core.formulas._formula import require_count as require_whole_count
+
     require_scalar(value, name)
-    if isinstance(value, bool) or not float(value).is_integer() or value < minimum:
-        raise ValueError(f"argument '{name}' must be an integer >= {minimum}, got {value!r}")
+    require_whole_count(value, name)
     return int(value)
 
 
