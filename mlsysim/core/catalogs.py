@@ -72,7 +72,7 @@ GRID_UNITS = {
 }
 DATACENTER_UNITS = {"pue": ("dimensionless", True)}
 ARCH_FIELDS = ("n_layers", "d_model", "n_heads", "n_kv_heads", "d_ff", "vocab_size")
-ARCH_FLAGS = ("gated_ffn", "tied_embeddings")
+ARCH_FLAGS = ("gated_ffn", "tied_embeddings", "encoder")
 
 
 # ---------------------------------------------------------------------------- entry types
@@ -164,6 +164,7 @@ class TransformerArch(NamedTuple):
     context_length: int
     gated_ffn: bool = False
     tied_embeddings: bool = True
+    encoder: bool = False  # bidirectional (BERT): reads whole sequences, generates no tokens
 
     @property
     def head_dim(self) -> int:

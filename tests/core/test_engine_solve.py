@@ -249,3 +249,25 @@ def test_precision_is_case_insensitive(spelling):
     profile = Engine.solve("ResNet50", "H100", precision=spelling)
     assert profile.precision == "fp16"
     assert profile.peak_flops_per_s == 989.4e12
+
+
+def test_an_encoder_sample_is_one_whole_sequence_with_no_kv_cache():
+    # BERT-Large at 512 tokens: per token 2 x 335,141,888 + 2 x 24 x 512 x 1024 = 695,449,600
+    # FLOP; one sequence x 512 = 3.5607e11 FLOP; batch 8 int8 on H100 at 0.55 x 1979 TOPS
+    profile = Engine.solve("BERTLarge", "H100", batch_size=8, precision="int8")
+    sequence_flops = 512 * (2 * 335_141_888 + 2 * 24 * 512 * 1024)
+    assert profile.flop_count == pytest.approx(8 * sequence_flops)
+    assert profile.kv_cache_b == 0 and profile.unit == "sample"
+    assert profile.memory_required_b == pytest.approx(335_141_888)  # int8 weights only
+    compute_s = 8 * sequence_flops / (1979e12 * 0.55)
+    assert profile.latency_s == pytest.approx(compute_s + 450e-6, rel=1e-3)  # 3.07 ms
+    assert profile.bottleneck == "compute"
+
+
+def test_serving_an_encoder_is_refused_with_the_reason():
+    with pytest.raises(ValueError) as err:
+        Engine.serve("BERTBase", "H100")
+    assert str(err.value) == (
+        "serve() generates tokens; model 'BERTBase' is an encoder, which generates none "
+        "(use Engine.solve: one sample is one sequence of its context_length tokens)"
+    )

@@ -18,7 +18,9 @@ LINK_DIRECTIONS = 2.0
 
 @dataclass(frozen=True, slots=True)
 class ModelNumbers:
-    """A model's magnitudes: params [param], forward FLOPs per sample (token for LLMs) [flop]."""
+    """A model's magnitudes: params [param] and forward FLOPs of one engine sample [flop]: one
+    input for a CNN, one generated token for a decoder, one whole sequence of
+    ``context_length`` tokens for an encoder (the catalog's per-token FLOPs x context)."""
 
     spec: Any
     name: str
@@ -29,10 +31,16 @@ class ModelNumbers:
     n_heads: float | None = None
     n_kv_heads: float | None = None
     head_dim: float | None = None
+    encoder: bool = False
 
     @property
     def is_transformer(self) -> bool:
         return self.n_layers is not None
+
+    @property
+    def is_decoder(self) -> bool:
+        """A transformer that generates tokens, one decode step per token (not an encoder)."""
+        return self.is_transformer and not self.encoder
 
 
 @dataclass(slots=True)
@@ -122,11 +130,14 @@ def _cached(cache: dict[int, Any], spec: Any, convert: Any) -> Any:
 
 def _model_numbers(spec: Any) -> ModelNumbers:
     arch = getattr(spec, "arch", None)
+    encoder = bool(getattr(arch, "encoder", False))
+    flops = float(spec.flops_per_sample.m_as("flop"))  # per token for a transformer
     return ModelNumbers(
         spec=spec,
         name=spec.name,
         params=float(spec.params.m_as("param")),
-        flops_per_sample=float(spec.flops_per_sample.m_as("flop")),
+        flops_per_sample=flops * arch.context_length if encoder else flops,
+        encoder=encoder,
         n_layers=None if arch is None else float(arch.n_layers),
         d_model=None if arch is None else float(arch.d_model),
         n_heads=None if arch is None else float(arch.n_heads),

@@ -59,6 +59,11 @@ def serve(
             f"serve() needs a transformer with an architecture; model {m.name!r} has none "
             f"(use Engine.solve for {m.spec.kind} models)"
         )
+    if m.encoder:
+        raise ValueError(
+            f"serve() generates tokens; model {m.name!r} is an encoder, which generates none "
+            "(use Engine.solve: one sample is one sequence of its context_length tokens)"
+        )
     _require_context(m, prompt, output)
     _require_head_split(m, tp)
     hw = hardware_numbers(hardware)

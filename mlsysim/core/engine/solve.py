@@ -2,9 +2,11 @@
 
 ``latency = max(F*B / (P*eta_c), (W + B*KV) / (BW*eta_m)) + t_overhead`` with F the forward
 FLOPs per sample, B the batch, W the weight bytes at the precision (read once per batch), P the
-part's dense peak and the efficiencies of ``calibration``. For a transformer one sample is one
+part's dense peak and the efficiencies of ``calibration``. For a decoder one sample is one
 generated token at the full ``context_length`` (what its catalog F assumes), so each of the B
-sequences also reads its KV cache of ``context_length`` tokens: KV = 2*L*n_kv*d_head*ctx*b.
+sequences also reads its KV cache of ``context_length`` tokens: KV = 2*L*n_kv*d_head*ctx*b. For
+an encoder (BERT) one sample is one whole sequence of ``context_length`` tokens (as MLPerf counts
+BERT samples): F = ctx x per-token FLOPs, and no KV cache is read back.
 Williams et al. 2009; Pope et al. 2022.
 """
 
@@ -28,8 +30,9 @@ from mlsysim.core.precision import precision_name
 
 
 def context_tokens(m: Any) -> int:
-    """Tokens of context one sample attends to: a transformer's ``context_length``, else 0."""
-    return int(m.spec.arch.context_length) if m.is_transformer else 0
+    """Tokens of cached context one decode step reads: a decoder's ``context_length``, else 0
+    (a CNN has none; an encoder computes its K and V within the sequence it reads)."""
+    return int(m.spec.arch.context_length) if m.is_decoder else 0
 
 
 def context_kv_bytes(m: Any, bytes_per_element: float) -> float:
@@ -52,11 +55,12 @@ def solve(
 ) -> PerformanceProfile:
     """Latency, throughput, bottleneck, MFU, energy and fit of one batch on one device.
 
-    For a transformer one sample is one generated token at the full ``context_length`` (the
+    For a decoder one sample is one generated token at the full ``context_length`` (the
     catalog's FLOPs per token include attention over it): the batch is one decode step of
     ``batch_size`` sequences, which reads the weights and each sequence's KV cache, and memory
-    required counts both. Every argument takes one value (a list raises ``ValueError``; grids go
-    through ``Engine.sweep``); ``precision`` is case-insensitive ("FP16" == "fp16").
+    required counts both. For an encoder (BERT) one sample is one sequence of
+    ``context_length`` tokens, with no KV cache. Every argument takes one value (a list raises
+    ``ValueError``; grids go through ``Engine.sweep``); ``precision`` is case-insensitive.
     """
     batch = require_count(batch_size, "batch_size")
     precision = precision_name(precision)
