@@ -13,6 +13,7 @@ Every cell and inline expression keeps its 1-based ``.qmd`` line (and column).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +63,37 @@ def read_qmd(path: Path) -> Chapter:
 def parse_qmd(text: str, path: Path) -> Chapter:
     """Split ``text`` (the content of ``path``) into a :class:`~invariants.model.Chapter`."""
     path = Path(path)
+    text, front_matter, cells, prose = _split(text, path)
+    inline = [expr for _, found in _paragraphs(prose, cells) for expr, _, _ in found]
+    return Chapter(
+        path=path, text=text, front_matter=front_matter, cells=tuple(cells), inline=tuple(inline)
+    )
+
+
+def prose_pieces(text: str, path: Path) -> list[str | InlineExpr]:
+    """The chapter's prose in source order: its text between inline expressions, and each
+    :class:`~invariants.model.InlineExpr` (as :func:`parse_qmd` numbers them) where it stands.
+    Front matter and fenced blocks are left out; each paragraph ends with a blank line."""
+    _, _, cells, prose = _split(text, Path(path))
+    pieces: list[str | InlineExpr] = []
+    for paragraph, found in _paragraphs(prose, cells):
+        end = 0
+        for expr, start, stop in found:
+            pieces += [paragraph[end:start], expr]
+            end = stop
+        pieces.append(paragraph[end:] + "\n\n")
+    return pieces
+
+
+def _split(text: str, path: Path) -> tuple[str, dict[str, Any], list[Cell], list[tuple[int, str]]]:
+    """The normalised text, its front matter, its executable cells and its prose lines
+    (``(1-based line, text)`` outside fences and front matter; a fence leaves a blank line)."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     front_matter, body_start = _front_matter(lines, path)
 
     cells: list[Cell] = []
-    prose: list[tuple[int, str]] = []  # (1-based line, line text) outside fences and front matter
+    prose: list[tuple[int, str]] = []
     i = body_start
     while i < len(lines):
         line = lines[i]
@@ -92,11 +118,7 @@ def parse_qmd(text: str, path: Path) -> Chapter:
             cells.append(_make_cell(len(cells), body, i + 2, path))
         prose.append((i + 1, ""))  # a fence ends a paragraph for code-span pairing
         i = close + 1
-
-    inline = _inline_expressions(prose, cells)
-    return Chapter(
-        path=path, text=text, front_matter=front_matter, cells=tuple(cells), inline=tuple(inline)
-    )
+    return text, front_matter, cells, prose
 
 
 def _front_matter(lines: list[str], path: Path) -> tuple[dict[str, Any], int]:
@@ -171,24 +193,27 @@ def _load_yaml(text: str, path: Path, first_line: int, what: str) -> dict[str, A
     return data
 
 
-def _inline_expressions(prose: list[tuple[int, str]], cells: list[Cell]) -> list[InlineExpr]:
-    """Inline `` `{python} expr` `` in prose, paragraph by paragraph (code spans may wrap lines
-    but never cross a blank line or a fence)."""
-    found: list[InlineExpr] = []
+def _paragraphs(
+    prose: list[tuple[int, str]], cells: list[Cell]
+) -> Iterator[tuple[str, list[tuple[InlineExpr, int, int]]]]:
+    """Each prose paragraph's text and its inline `` `{python} expr` `` with their (start, end)
+    offsets in it (code spans may wrap lines but never cross a blank line or a fence)."""
+    count = 0
     paragraph: list[tuple[int, str]] = []
     for lineno, line in [*prose, (0, "")]:
         if line.strip():
             paragraph.append((lineno, line))
             continue
         if paragraph:
-            found.extend(_scan_paragraph(paragraph, cells, len(found)))
+            found = _scan_paragraph(paragraph, cells, count)
+            count += len(found)
+            yield "\n".join(text for _, text in paragraph), found
             paragraph = []
-    return found
 
 
 def _scan_paragraph(
     paragraph: list[tuple[int, str]], cells: list[Cell], first_index: int
-) -> list[InlineExpr]:
+) -> list[tuple[InlineExpr, int, int]]:
     text = "\n".join(line for _, line in paragraph)
     starts = []  # offset of each line's first character in ``text``
     offset = 0
@@ -196,7 +221,7 @@ def _scan_paragraph(
         starts.append(offset)
         offset += len(line) + 1
 
-    found: list[InlineExpr] = []
+    found: list[tuple[InlineExpr, int, int]] = []
     pos = 0
     while (run := _BACKTICK_RUN.search(text, pos)) is not None:
         if len(run.group()) > 1:  # a code span of a longer run hides what it holds
@@ -209,15 +234,14 @@ def _scan_paragraph(
             continue
         row = max(k for k, start in enumerate(starts) if start <= run.start())
         lineno = paragraph[row][0]
-        found.append(
-            InlineExpr(
-                index=first_index + len(found),
-                code=expr.group("expr").strip(),
-                line=lineno,
-                column=run.start() - starts[row] + 1,
-                cells_before=sum(1 for cell in cells if cell.start_line < lineno),
-            )
+        inline = InlineExpr(
+            index=first_index + len(found),
+            code=expr.group("expr").strip(),
+            line=lineno,
+            column=run.start() - starts[row] + 1,
+            cells_before=sum(1 for cell in cells if cell.start_line < lineno),
         )
+        found.append((inline, run.start(), expr.end()))
         pos = expr.end()
     return found
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from invariants.qmd import QmdError, parse_qmd, read_qmd
+from invariants.qmd import QmdError, parse_qmd, prose_pieces, read_qmd
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reader"
 HARDWARE = FIXTURES / "hardware.qmd"
@@ -250,3 +250,23 @@ def test_cell_with_brace_attributes_and_empty_bodies_like_quarto_issue_1034():
 def test_an_inline_expression_may_wrap_lines_within_its_paragraph():
     (expr,) = parse("Total: `{python} fmt(x,\n  'GB')` here.\n").inline
     assert (expr.code, expr.line, expr.column) == ("fmt(x,\n  'GB')", 1, 8)
+
+
+def test_prose_pieces_are_the_text_around_each_expression_in_source_order():
+    """What the report's publications read: no front matter, no fenced block (run or shown),
+    a code span of two backticks kept as text; each expression as ``parse_qmd`` numbers it."""
+    text = (
+        "---\ntitle: '`{python} t`'\n---\n\nThe ridge is `{python} ridge_str`,\n"
+        "not `` `{python} shown` ``.\n\n```{python}\nridge_str = '295'\n```\n\n"
+        "~~~\n`{python} in_a_block`\n~~~\nIt moves `{python} bw`.\n"
+    )
+    chapter = parse(text)
+    ridge, bw = chapter.inline
+    assert [(e.code, e.line, e.column) for e in (ridge, bw)] == [
+        ("ridge_str", 5, 14),
+        ("bw", 15, 10),
+    ]
+    assert prose_pieces(text, Path("ch.qmd")) == [
+        "The ridge is ", ridge, ",\nnot `` `{python} shown` ``.\n\n",
+        "It moves ", bw, ".\n\n",
+    ]  # fmt: skip
