@@ -13,7 +13,7 @@ Every cell and inline expression keeps its 1-based ``.qmd`` line (and column).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,9 @@ _OPTION_LINE = re.compile(r"^#\|\s?(?P<yaml>.*)$")
 _BACKTICK_RUN = re.compile(r"`+")
 # Quarto's executeInlineCodeHandler: (^|[^`])`{python}[ \t]([^`]+)`
 _INLINE_EXPR = re.compile(r"`\{" + EXECUTED_LANGUAGE + r"\}[ \t](?P<expr>[^`]+)`")
+
+
+YamlLoader = Callable[[str, Path, int, str], dict[str, Any]]  # text, path, first line, what
 
 
 class QmdError(ValueError):
@@ -74,7 +77,7 @@ def prose_pieces(text: str, path: Path) -> list[str | InlineExpr]:
     """The chapter's prose in source order: its text between inline expressions, and each
     :class:`~invariants.model.InlineExpr` (as :func:`parse_qmd` numbers them) where it stands.
     Front matter and fenced blocks are left out; each paragraph ends with a blank line."""
-    _, _, cells, prose = _split(text, Path(path))
+    _, _, cells, prose = _split(text, Path(path), _skip_yaml)  # only the cells' lines matter
     pieces: list[str | InlineExpr] = []
     for paragraph, found in _paragraphs(prose, cells):
         end = 0
@@ -85,12 +88,15 @@ def prose_pieces(text: str, path: Path) -> list[str | InlineExpr]:
     return pieces
 
 
-def _split(text: str, path: Path) -> tuple[str, dict[str, Any], list[Cell], list[tuple[int, str]]]:
+def _split(
+    text: str, path: Path, load: YamlLoader | None = None
+) -> tuple[str, dict[str, Any], list[Cell], list[tuple[int, str]]]:
     """The normalised text, its front matter, its executable cells and its prose lines
     (``(1-based line, text)`` outside fences and front matter; a fence leaves a blank line)."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
-    front_matter, body_start = _front_matter(lines, path)
+    load = load or _load_yaml
+    front_matter, body_start = _front_matter(lines, path, load)
 
     cells: list[Cell] = []
     prose: list[tuple[int, str]] = []
@@ -115,13 +121,13 @@ def _split(text: str, path: Path) -> tuple[str, dict[str, Any], list[Cell], list
         if cell_open and cell_open.group("lang") == EXECUTED_LANGUAGE:
             indent = len(cell_open.group("indent"))
             body = [_dedent(raw, indent) for raw in lines[i + 1 : close]]
-            cells.append(_make_cell(len(cells), body, i + 2, path))
+            cells.append(_make_cell(len(cells), body, i + 2, path, load))
         prose.append((i + 1, ""))  # a fence ends a paragraph for code-span pairing
         i = close + 1
     return text, front_matter, cells, prose
 
 
-def _front_matter(lines: list[str], path: Path) -> tuple[dict[str, Any], int]:
+def _front_matter(lines: list[str], path: Path, load: YamlLoader) -> tuple[dict[str, Any], int]:
     """YAML front matter: a ``---`` line first in the file (blank lines aside), not followed by a
     blank line, closed by ``---`` or ``...``. Returns the mapping and the first body line index."""
     start = next((i for i, line in enumerate(lines) if line.strip()), None)
@@ -132,7 +138,7 @@ def _front_matter(lines: list[str], path: Path) -> tuple[dict[str, Any], int]:
     end = next((j for j in range(start + 1, len(lines)) if _YAML_CLOSE.match(lines[j])), None)
     if end is None:
         raise QmdError(path, start + 1, "unclosed YAML front matter: no closing '---'")
-    data = _load_yaml("\n".join(lines[start + 1 : end]), path, start + 2, "front matter")
+    data = load("\n".join(lines[start + 1 : end]), path, start + 2, "front matter")
     return data, end + 1
 
 
@@ -162,15 +168,20 @@ def _dedent(line: str, width: int) -> str:
     return line[stripped:]
 
 
-def _make_cell(index: int, body: list[str], start_line: int, path: Path) -> Cell:
+def _make_cell(index: int, body: list[str], start_line: int, path: Path, load: YamlLoader) -> Cell:
     option_lines = []
     for line in body:
         match = _OPTION_LINE.match(line)
         if match is None:
             break
         option_lines.append(match.group("yaml"))
-    options = _load_yaml("\n".join(option_lines), path, start_line, "cell options")
+    options = load("\n".join(option_lines), path, start_line, "cell options")
     return Cell(index=index, source="\n".join(body), start_line=start_line, options=options)
+
+
+def _skip_yaml(text: str, path: Path, first_line: int, what: str) -> dict[str, Any]:
+    """A loader that reads nothing (PyYAML is most of a parse's time)."""
+    return {}
 
 
 def _load_yaml(text: str, path: Path, first_line: int, what: str) -> dict[str, Any]:
