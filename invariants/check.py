@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -223,6 +224,7 @@ class _BookCheck:
     ) -> Any:
         from invariants.report import ChapterReport
 
+        text = self.texts.get(path)
         report = ChapterReport(
             path=self.book.relative(path),
             run=run,
@@ -231,6 +233,10 @@ class _BookCheck:
             cached=cached,
             strict=self.strict,
             updated=updated,
+            publications=_publications(path, text, run),
+            source_sha1=hashlib.sha1(text.encode("utf-8")).hexdigest()
+            if text is not None
+            else None,
         )
         self._event(
             path, "cached" if cached and report.status == "passed" else report.status, report
@@ -266,6 +272,20 @@ def _read_text(path: Path) -> str | None:
         return path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def _publications(path: Path, text: str | None, run: ChapterRun | None) -> tuple[Any, ...]:
+    """Where ``run`` published each inline value of the chapter ``text`` (for review builds)."""
+    from invariants.publications import publications
+
+    if text is None or run is None or not run.inline:  # a run means the text parsed
+        return ()
+    return publications(text, path, run)
+
+
+def _sha1(text: str | None) -> str | None:
+    """The SHA-1 of the chapter file's bytes (its UTF-8 ``text``): the filter's staleness test."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest() if text is not None else None
 
 
 def _needs_kernel(chapter: Chapter) -> bool:

@@ -66,16 +66,24 @@ def dump_golden(data: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class _Entry:
-    """One snapshot entry of this run, with the ``.qmd`` lines it was published on."""
+    """One snapshot entry of this run, with the ``.qmd`` lines it was published on and (inline)
+    the indices of the expressions that published it."""
 
     kind: str
     key: str
     data: dict[str, Any]
     lines: tuple[int, ...]
+    exprs: tuple[int, ...] = ()
 
     @property
     def line(self) -> int | None:
         return self.lines[0] if self.lines else None
+
+
+def inline_keys(run: ChapterRun) -> dict[int, str]:
+    """The snapshot key of each inline value ``run`` published, by its expression's ``index``
+    (values that failed to evaluate have none)."""
+    return {index: e.key for e in _entries(run) if e.kind == INLINE for index in e.exprs}
 
 
 class GoldenStore:
@@ -167,6 +175,9 @@ class GoldenStore:
             os.close(fd)  # closing releases the lock
 
 
+_Published = tuple[str, dict[str, Any], int | None, int | None]  # text, data, line, expr index
+
+
 def _entries(run: ChapterRun) -> list[_Entry]:
     """This run's entries in document order, de-duplicated by key and text. An inline key is
     the expression's code with each whitespace run collapsed to one space.
@@ -174,13 +185,14 @@ def _entries(run: ChapterRun) -> list[_Entry]:
     The same expression (or golden name) published twice with the same text is one entry (its
     lines collected); published with a different text, the later text gets key ``"<key> #2"``,
     ``"<key> #3"``, ... in order of first appearance, so each text is compared on its own."""
-    groups: dict[tuple[str, str], list[tuple[str, dict[str, Any], int | None]]] = {}
+    groups: dict[tuple[str, str], list[_Published]] = {}
     for value in run.inline:
         if value.text is None or value.error is not None:
             continue
         data = {"magnitude": value.magnitude, "text": value.text, "unit": value.unit}
         key = " ".join(value.expr.code.split())  # a reflowed paragraph keeps its keys
-        groups.setdefault((INLINE, key), []).append((value.text, data, value.expr.line))
+        published = (value.text, data, value.expr.line, value.expr.index)
+        groups.setdefault((INLINE, key), []).append(published)
     for outcome in run.checks:
         record = outcome.record
         if record.kind != GOLDEN or record.golden is None:
@@ -188,18 +200,21 @@ def _entries(run: ChapterRun) -> list[_Entry]:
         golden = record.golden
         data = {field: golden.get(field) for field in _GOLDEN_FIELDS}
         key = record.name or record.message
-        groups.setdefault((GOLDEN, key), []).append((str(golden["text"]), data, outcome.line))
+        published = (str(golden["text"]), data, outcome.line, None)
+        groups.setdefault((GOLDEN, key), []).append(published)
 
     entries = []
-    for (kind, key), published in groups.items():
-        texts: dict[str, tuple[dict[str, Any], list[int]]] = {}
-        for text, data, line in published:
-            lines = texts.setdefault(text, (data, []))[1]
+    for (kind, key), group in groups.items():
+        texts: dict[str, tuple[dict[str, Any], list[int], list[int]]] = {}
+        for text, data, line, expr in group:
+            _, lines, exprs = texts.setdefault(text, (data, [], []))
             if line is not None:
                 lines.append(line)
-        for n, (data, lines) in enumerate(texts.values(), start=1):
+            if expr is not None:
+                exprs.append(expr)
+        for n, (data, lines, exprs) in enumerate(texts.values(), start=1):
             entry_key = key if n == 1 else f"{key} #{n}"
-            entries.append(_Entry(kind, entry_key, data, tuple(lines)))
+            entries.append(_Entry(kind, entry_key, data, tuple(lines), tuple(exprs)))
     return entries
 
 

@@ -58,6 +58,21 @@ class InlineExpr:
 
 
 @dataclass(frozen=True)
+class Publication:
+    """Where an inline value was published, for the Quarto filter to find it in the rendered
+    page: its snapshot ``key`` and ``text``, the ``.qmd`` ``line`` and ``column`` of its opening
+    backtick, and the prose words just ``before`` and ``after`` it (neighbouring values as their
+    text)."""
+
+    key: str
+    text: str
+    line: int
+    column: int
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Chapter:
     """A parsed ``.qmd`` file."""
 

@@ -15,7 +15,13 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from invariants.model import ChapterRun, CheckOutcome, ExecutionError, GoldenFinding
+from invariants.model import (
+    ChapterRun,
+    CheckOutcome,
+    ExecutionError,
+    GoldenFinding,
+    Publication,
+)
 from invariants.report_schema import REPORT_SCHEMA_ID, REPORT_VERSION, SUMMARY_KEYS
 
 STRICT_STATUSES = ("new", "missing")
@@ -45,7 +51,9 @@ class Failure:
 class ChapterReport:
     """One chapter's outcome. ``errors`` are the checker's own (reader, golden file); the run's
     errors are in ``run.errors``. ``updated``: the findings come from ``GoldenStore.update``
-    (then ``new``/``removed`` are records of what was written, never failures)."""
+    (then ``new``/``removed`` are records of what was written, never failures).
+    ``publications``: where each inline value was published (``invariants.publications``);
+    ``source_sha1``: the SHA-1 of the chapter file that was checked (None when unreadable)."""
 
     path: str
     run: ChapterRun | None
@@ -54,10 +62,13 @@ class ChapterReport:
     cached: bool = False
     strict: bool = False
     updated: bool = False
+    publications: tuple[Publication, ...] = ()
+    source_sha1: str | None = None
 
     def __post_init__(self) -> None:
         self.findings = tuple(self.findings)
         self.errors = tuple(self.errors)
+        self.publications = tuple(self.publications)
 
     @property
     def all_errors(self) -> tuple[ExecutionError, ...]:
@@ -121,6 +132,8 @@ class ChapterReport:
             "checks": [_check_json(c) for c in self.checks],
             "golden": [_finding_json(f) for f in self.findings],
             "errors": [_error_json(e) for e in self.all_errors],
+            "source_sha1": self.source_sha1,
+            "publications": [_publication_json(p) for p in self.publications],
         }
 
 
@@ -273,6 +286,12 @@ def _finding_json(finding: GoldenFinding) -> dict[str, Any]:
         "line": finding.line,
         "message": finding.message,
     }
+
+
+def _publication_json(publication: Publication) -> dict[str, Any]:
+    data = asdict(publication)
+    data["before"], data["after"] = list(publication.before), list(publication.after)
+    return data
 
 
 def _error_json(error: ExecutionError) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """The JSON report's schema (JSON Schema 2020-12): what ``<book>/.invariants/report.json`` holds.
 
 ``invariants.report.BookReport.to_json`` writes it; the Quarto filter checks ``schema`` and
-``version`` before it trusts a report. Later additions are optional keys (``wall_s``,
-``errors[].follows``), so a version-1 report written before them still validates.
+``version`` before it trusts a report. Version 2 added each chapter's ``publications`` (where
+every inline value was published, and the words around it) and ``source_sha1``, which the
+filter needs for review spans. Optional keys added within a version (``wall_s``,
+``errors[].follows``) keep older reports of that version valid.
 ``docs/invariants.md`` prints this schema (a test keeps the two equal).
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 REPORT_SCHEMA_ID = "mlsysim-invariants-report"
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 SUMMARY_KEYS = (
     "chapters", "cells", "checks_passed", "checks_failed", "shifts", "new", "missing", "errors",
     "cached",
@@ -19,6 +21,7 @@ SUMMARY_KEYS = (
 
 _NULLABLE_INT = {"type": ["integer", "null"]}
 _NULLABLE_STR = {"type": ["string", "null"]}
+_WORDS = {"type": "array", "items": {"type": "string"}}
 REPORT_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": REPORT_SCHEMA_ID,
@@ -47,7 +50,7 @@ REPORT_SCHEMA: dict[str, Any] = {
             "items": {
                 "type": "object",
                 "required": ["path", "status", "cached", "duration_s", "cells", "checks",
-                             "golden", "errors"],
+                             "golden", "errors", "source_sha1", "publications"],
                 "additionalProperties": False,
                 "properties": {
                     "path": {"type": "string", "description": "relative to the book, POSIX"},
@@ -121,6 +124,32 @@ REPORT_SCHEMA: dict[str, Any] = {
                                         "description": "a NameError for a name of a cell "
                                                        "that failed earlier: the .qmd line of "
                                                        "that failure (a follow-on error)"},
+                        },
+                    }},
+                    "source_sha1": {"type": ["string", "null"], "pattern": "^[0-9a-f]{40}$",
+                                    "description": "SHA-1 of the chapter file that was checked "
+                                                   "(null when unreadable): a filter that finds "
+                                                   "another file knows the report is stale"},
+                    "publications": {"type": "array",
+                                     "description": "every inline value the chapter published, "
+                                                    "in source order (an expression published "
+                                                    "twice is two)",
+                                     "items": {
+                        "type": "object",
+                        "required": ["key", "text", "line", "column", "before", "after"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "key": {"type": "string",
+                                    "description": "its golden[] entry (kind inline)"},
+                            "text": {"type": "string", "description": "the published text"},
+                            "line": {"type": "integer", "minimum": 1},
+                            "column": {"type": "integer", "minimum": 1,
+                                       "description": "of the opening backtick"},
+                            "before": {**_WORDS, "maxItems": 5,
+                                       "description": "the prose words just before it, "
+                                                      "neighbouring values as their text"},
+                            "after": {**_WORDS, "maxItems": 5,
+                                      "description": "the prose words just after it"},
                         },
                     }},
                 },

@@ -167,7 +167,7 @@ def test_json_report_matches_the_shared_schema_exactly():
     jsonschema.validate(data, REPORT_SCHEMA)
     head = ("schema", "version", "generated_by", "book", "ok", "exit_code")
     assert {k: data[k] for k in head} == {
-        "schema": "mlsysim-invariants-report", "version": 1, "generated_by": "mlsysim 0.1.0",
+        "schema": "mlsysim-invariants-report", "version": 2, "generated_by": "mlsysim 0.1.0",
         "book": "/books/mlsys", "ok": False, "exit_code": 2,
     }  # fmt: skip
     hardware = data["chapters"][1]
@@ -195,7 +195,7 @@ def test_json_report_matches_the_shared_schema_exactly():
              "message": "new since the snapshot (reported only: strict mode is off; record it "
                         "with --update)"},
         ],
-        "errors": [],
+        "errors": [], "source_sha1": None, "publications": [],
     }  # fmt: skip
     assert data["chapters"][2]["errors"] == [{
         "kind": "exception", "message": "ZeroDivisionError: division by zero", "line": 40,
@@ -212,7 +212,7 @@ def test_json_carries_the_wall_time_and_each_follow_on_errors_root_line():
     jsonschema.validate(data, REPORT_SCHEMA)
     assert data["wall_s"] == 12.937
     assert [e["follows"] for e in data["chapters"][0]["errors"]] == [None, 10, 10, 10]
-    before = json.loads(json.dumps(data))  # a version-1 report written before the additions
+    before = json.loads(json.dumps(data))  # a report written before the optional keys
     del before["wall_s"]
     for error in before["chapters"][0]["errors"]:
         del error["follows"]
@@ -247,8 +247,85 @@ def test_a_check_written_in_a_module_names_its_file_after_the_qmd_call_line(tmp_
     assert failed.get("message") == (
         "chapters/a.qmd:18: check failed: x is below 10 (in helper.py:3)"
     )
-    del entry["source"]  # a version-1 report written before the key still validates
+    del entry["source"]  # a report written before the optional key still validates
     jsonschema.validate(data, REPORT_SCHEMA)
+
+
+# --- publications: where each inline value was published, for the Quarto filter -------------
+
+PUBLISHING = """\
+---
+title: "Serving {.not-words}"
+---
+
+# Serving an LLM {#sec-serving}
+
+A [batch](https://example.org/batch_(computing)) of `{python} batch` takes
+`{python} latency`.<!-- measured on one H100 -->
+
+```{python}
+batch = 16  # code words are not prose
+```
+
+At *`{python} batch`* requests, `{python} broken` fails and `{python} batch`
+is the “largest” batch &amp; the fastest.
+"""
+
+
+def published_run(path, texts):
+    """A run of ``PUBLISHING`` whose n-th inline expression printed ``texts[n]`` (None: raised)."""
+    from invariants.model import InlineValue
+    from invariants.qmd import parse_qmd
+
+    chapter = parse_qmd(PUBLISHING, path)
+    inline = tuple(
+        InlineValue(expr, text, error=None if text is not None else "NameError")
+        for expr, text in zip(chapter.inline, texts, strict=True)
+    )
+    return ChapterRun(chapter=path, cells_run=1, inline=inline)
+
+
+def test_publications_give_each_value_its_place_and_the_prose_words_around_it():
+    """Source order; front matter, code, link targets, attributes and HTML comments are not
+    words; a neighbouring value counts as its text; one that raised has no publication (and
+    prints nothing); the same expression printing another text is its second golden entry."""
+    from invariants.model import Publication
+    from invariants.publications import publications
+
+    path = BOOK / "chapters" / "serving.qmd"
+    run = published_run(path, ["8", "12 ms", "16", None, "8"])
+    assert publications(PUBLISHING, path, run) == (
+        Publication("batch", "8", 7, 53, ("an", "LLM", "A", "batch", "of"),
+                    ("takes", "12", "ms", "At", "16")),
+        Publication("latency", "12 ms", 8, 1, ("A", "batch", "of", "8", "takes"),
+                    ("At", "16", "requests", "fails", "and")),
+        Publication("batch #2", "16", 14, 5, ("8", "takes", "12", "ms", "At"),
+                    ("requests", "fails", "and", "8", "is")),
+        Publication("batch", "8", 14, 61, ("At", "16", "requests", "fails", "and"),
+                    ("is", "the", "largest", "batch", "the")),
+    )  # fmt: skip
+
+
+def test_json_lists_each_publication_and_the_checked_files_sha1():
+    from invariants.publications import publications
+
+    path = BOOK / "chapters" / "serving.qmd"
+    run = published_run(path, ["8", "12 ms", "16", None, "8"])
+    sha1 = "0" * 40
+    report = ChapterReport("chapters/serving.qmd", run, publications=publications(
+        PUBLISHING, path, run), source_sha1=sha1)  # fmt: skip
+    data = BookReport(BOOK, [report]).to_json()
+    jsonschema.validate(data, REPORT_SCHEMA)
+    (chapter,) = data["chapters"]
+    assert chapter["source_sha1"] == sha1
+    assert chapter["publications"][1] == {
+        "key": "latency", "text": "12 ms", "line": 8, "column": 1,
+        "before": ["A", "batch", "of", "8", "takes"],
+        "after": ["At", "16", "requests", "fails", "and"],
+    }  # fmt: skip
+    chapter["source_sha1"] = "not a sha1"
+    with pytest.raises(jsonschema.ValidationError, match="does not match"):
+        jsonschema.validate(data, REPORT_SCHEMA)
 
 
 def test_schema_rejects_a_report_missing_a_summary_key():

@@ -10,6 +10,7 @@ stand-in defines ``quarto`` and then loads ``mlsysim.lua`` itself, in one state.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -37,6 +38,24 @@ FAILURE_TEXT = (
     "Run `mlsysim check chapters/03_hardware.qmd` for details; if a change is intended,"
     " `mlsysim check --update` records it."
 )
+
+
+def publication(key: str, text: str, line: int, column: int, before: str, after: str) -> dict:
+    return {"key": key, "text": text, "line": line, "column": column,
+            "before": before.split(), "after": after.split()}  # fmt: skip
+
+
+# What `mlsysim check` writes for the fixture's `.qmd` (tests/invariants/test_report.py checks
+# that it does): each publication with the words next to it there.
+PUBLICATIONS = [
+    publication("ridge_str", "312 FLOP/byte", 21, 32, "s ridge point sits at",
+                "A kernel below it waits"),
+    publication("bw_str", "3.35 TB/s", 22, 26, "on memory which streams at",
+                "a rack of them moves"),
+    publication("decode_str", "41.8 ms", 30, 42, "of a 70B model takes",
+                "the memory floor and the"),
+    publication("answer_str", r"$12\,\text{s}$", 31, 24, "and the whole answer takes", ""),
+]  # fmt: skip
 
 
 def report(status: str = "failed", **chapter_changes: Any) -> dict[str, Any]:
@@ -118,12 +137,14 @@ def report(status: str = "failed", **chapter_changes: Any) -> dict[str, Any]:
             },
         ],
         "errors": [],
+        "source_sha1": hashlib.sha1((FIXTURE / CHAPTER).read_bytes()).hexdigest(),
+        "publications": PUBLICATIONS,
     }
     chapter.update(chapter_changes)
     failed = status != "passed"
     return {
         "schema": "mlsysim-invariants-report",
-        "version": 1,
+        "version": 2,
         "generated_by": "mlsysim 0.1.0",
         "book": "/abs/book",
         "ok": not failed,
@@ -234,6 +255,23 @@ def plain_output(book: Path) -> dict[str, Any]:
         check=True,
     )
     return json.loads(done.stdout)
+
+
+def test_the_reports_publications_are_what_mlsysim_check_writes() -> None:
+    """PUBLICATIONS, the filter's input here, is the checker's own reading of the fixture."""
+    from invariants.model import ChapterRun, InlineValue
+    from invariants.publications import publications
+    from invariants.qmd import read_qmd
+    from invariants.report import ChapterReport
+
+    chapter = read_qmd(FIXTURE / CHAPTER)
+    texts = {p["key"]: p["text"] for p in PUBLICATIONS}
+    run = ChapterRun(FIXTURE / CHAPTER, 2, inline=tuple(InlineValue(e, texts[e.code])
+                                                         for e in chapter.inline))  # fmt: skip
+    found = publications(chapter.text, chapter.path, run)
+    assert ChapterReport(CHAPTER, run, publications=found).to_json()["publications"] == (
+        PUBLICATIONS
+    )
 
 
 # --- (1) a broken chapter fails the render --------------------------------------------------
@@ -368,7 +406,7 @@ def test_absent_report_is_said_through_quarto_log(book: Path) -> None:
     ("content", "reason"),
     [
         ("{not json", "is not valid JSON"),
-        ('{"schema": "other", "version": 1}', "is not a mlsysim-invariants-report version 1"),
+        ('{"schema": "other", "version": 2}', "is not a mlsysim-invariants-report version 2"),
     ],
 )
 def test_unreadable_report_is_ignored_with_a_warning(book: Path, content: str, reason: str) -> None:
@@ -385,7 +423,7 @@ def test_review_build_annotates_instead_of_failing(book: Path) -> None:
     write_report(book, report("failed"))
     done = pandoc(book, "chapters/03_hardware.md", "--metadata-file", review_meta(book))
     assert done.returncode == 0, done.stderr
-    assert done.stderr == ""  # the source chapters/03_hardware.qmd was read and matches
+    assert done.stderr == ""  # the `.qmd` the report was written for; every value was found
     doc = json.loads(done.stdout)
     spans = value_spans(doc)
     assert spans == [

@@ -1,15 +1,16 @@
 """Review spans land where each value was published, once per publication (issue 6).
 
-The report gives each inline value's key, text and ``.qmd`` line, not its place in the rendered
-document. The filter reads the chapter's ``.qmd`` for the words around each ``{python} expr``
-and matches the values in source order; without the ``.qmd`` it keeps the report's order only.
-Here the published value ``2`` (the first compute-bound batch) also stands in ordinary prose
-before and after its publication: "Chapter 2", "2 bytes", "On 2 GPUs", "2 × 2 images". Every
-test runs the filter under real pandoc (pypandoc-binary) and reads the markdown it writes.
+`mlsysim check` lists each chapter's publications in its report: every inline value's key, text,
+`.qmd` line and the words next to it there (``invariants.publications``). The filter matches
+those words against the rendered page. Here the published value ``2`` (the first compute-bound
+batch) also stands in ordinary prose before and after its publication: "Chapter 2", "2 bytes",
+"On 2 GPUs", "2 × 2 images". Every test builds the report's publications with the checker's own
+code, runs the filter under real pandoc (pypandoc-binary) and reads the markdown it writes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -105,18 +106,40 @@ GOLDEN = [
 ]
 
 
-def write_book(root: Path, source: str | None = SOURCE, executed: str = EXECUTED) -> None:
-    """A passing report for the chapter, its executed markdown and (unless None) its source."""
+TEXTS = {"weights_str": "25.6 M params", "first_compute_bound_str": "2", "gain_str": "1.88×"}
+
+
+def publications(source: str) -> list[dict[str, object]]:
+    """The report's publications for ``source``, as `mlsysim check` writes them."""
+    from invariants.model import ChapterRun, InlineValue
+    from invariants.publications import publications as published
+    from invariants.qmd import parse_qmd
+    from invariants.report import ChapterReport
+
+    chapter = parse_qmd(source, Path(CHAPTER))
+    values = tuple(InlineValue(expr, TEXTS[expr.code]) for expr in chapter.inline)
+    run = ChapterRun(Path(CHAPTER), cells_run=1, inline=values)
+    found = published(source, Path(CHAPTER), run)
+    return ChapterReport(CHAPTER, run, publications=found).to_json()["publications"]
+
+
+def write_book(
+    root: Path, source: str = SOURCE, executed: str = EXECUTED, on_disk: str | None = SOURCE
+) -> None:
+    """A passing report checked on ``source``, the executed markdown, and the `.qmd` now on disk
+    (``on_disk``; None: none)."""
     chapter = {"path": CHAPTER, "status": "passed", "cached": False, "duration_s": 1.0}
     chapter.update(cells=1, checks=[], golden=GOLDEN, errors=[])
-    report = {"schema": "mlsysim-invariants-report", "version": 1, "generated_by": "mlsysim"}
+    sha1 = hashlib.sha1(source.encode("utf-8")).hexdigest()
+    chapter.update(source_sha1=sha1, publications=publications(source))
+    report = {"schema": "mlsysim-invariants-report", "version": 2, "generated_by": "mlsysim"}
     report.update(book=str(root), ok=True, exit_code=0, summary={}, chapters=[chapter])
     (root / ".invariants").mkdir(parents=True)
     (root / ".invariants" / "report.json").write_text(json.dumps(report), encoding="utf-8")
     (root / "chapters").mkdir()
     (root / "chapters" / "05_batching.md").write_text(executed, encoding="utf-8")
-    if source is not None:
-        (root / CHAPTER).write_text(source, encoding="utf-8")
+    if on_disk is not None:
+        (root / CHAPTER).write_text(on_disk, encoding="utf-8")
 
 
 def review(root: Path) -> subprocess.CompletedProcess[str]:
@@ -141,6 +164,11 @@ def paragraphs(markdown: str) -> list[str]:
 def test_a_short_value_is_wrapped_once_where_it_was_published(tmp_path: Path) -> None:
     """Not "Chapter 2", "2 bytes", "On 2 GPUs" or "2 × 2": the words around the `.qmd`'s
     `{python} first_compute_bound_str` ("at a batch of ... images") single out one "2"."""
+    assert publications(SOURCE)[1] == {
+        "key": "first_compute_bound_str", "text": "2", "line": 20, "column": 1,
+        "before": ["bound", "at", "a", "batch", "of"],
+        "after": ["images", "Doubling", "that", "to", "2"],
+    }  # fmt: skip
     write_book(tmp_path)
     done = review(tmp_path)
     assert done.returncode == 0, done.stderr
@@ -153,17 +181,22 @@ def test_a_short_value_is_wrapped_once_where_it_was_published(tmp_path: Path) ->
     )
 
 
-def test_a_value_published_twice_is_wrapped_at_both_places(tmp_path: Path) -> None:
-    """One report entry (its first line) for an expression published twice with one text: the
-    `.qmd` has both publications, so both get a span, and still no other "2"."""
+def test_a_value_published_twice_gets_both_spans_from_the_report_alone(tmp_path: Path) -> None:
+    """One golden entry (its first line) for an expression published twice with one text, but two
+    publications in the report: with no `.qmd` on disk, both places get a span, no other "2"."""
     again = "from a batch of `{python} first_compute_bound_str` on, arithmetic is the limit."
     source = SOURCE.replace("Chapter 2 never batched at all.", again)
     executed = EXECUTED.replace(
         "Chapter 2 never batched at all.", "from a batch of 2 on, arithmetic is the limit."
     )
-    write_book(tmp_path, source, executed)
+    write_book(tmp_path, source, executed, on_disk=None)
     done = review(tmp_path)
     assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        f"[mlsysim] WARNING: cannot read {tmp_path / CHAPTER} to tell whether the invariants"
+        " report is current; review spans trust it.\n"
+    )
+    assert paragraphs(done.stdout)[0] == FIRST_PARAGRAPH
     assert paragraphs(done.stdout)[-1] == (
         "On 2 GPUs or on one, ResNet-50 first becomes compute-bound at a batch of"
         f" {TWO} images. Doubling that to 2 × 2 images gains {GAIN}; from a batch of {TWO} on,"
@@ -173,10 +206,15 @@ def test_a_value_published_twice_is_wrapped_at_both_places(tmp_path: Path) -> No
 
 def test_a_frozen_page_showing_another_value_gets_no_span_for_it(tmp_path: Path) -> None:
     """A page rendered from older output (Quarto's freeze) shows "4", neither the new nor the old
-    text: no "2" in the prose agrees with the words around the publication, so none is wrapped."""
+    text: no "2" in the prose agrees with the words around the publication, so none is wrapped,
+    and the filter says which publication got no span."""
     write_book(tmp_path, executed=EXECUTED.replace("batch of\n2 images", "batch of\n4 images"))
     done = review(tmp_path)
     assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        f"[mlsysim] WARNING: {CHAPTER}: 1 of 3 published values got no review span (the words"
+        " around them on the page differ from the source's), from lines 20.\n"
+    )
     assert paragraphs(done.stdout)[0] == FIRST_PARAGRAPH
     assert paragraphs(done.stdout)[-1] == (
         "On 2 GPUs or on one, ResNet-50 first becomes compute-bound at a batch of 4 images."
@@ -184,42 +222,36 @@ def test_a_frozen_page_showing_another_value_gets_no_span_for_it(tmp_path: Path)
     )
 
 
-def test_without_the_source_values_keep_the_report_order(tmp_path: Path) -> None:
-    """No `.qmd`: the "2" must follow "25.6 M params" (line 6) and precede "1.88×" (line 21), so
-    "Chapter 2", "2 bytes", "2 × 2" and the last "Chapter 2" are passed over; it is said once."""
-    executed = EXECUTED.replace("On 2 GPUs or on one, ResNet-50", "ResNet-50")
-    write_book(tmp_path, source=None, executed=executed)
+def test_a_report_older_than_the_source_is_said_and_matched_by_its_words(tmp_path: Path) -> None:
+    """A `.qmd` edited since the check: the filter says so once, and still wraps only where the
+    report's words agree with the page."""
+    write_book(tmp_path, on_disk=SOURCE.replace("Chapter 2 counted", "\nChapter 2 counted"))
     done = review(tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stderr == (
-        f"[mlsysim] WARNING: cannot read {tmp_path / CHAPTER}; review spans follow the order of"
-        " its values only.\n"
+        f"[mlsysim] WARNING: {tmp_path / CHAPTER} changed since `mlsysim check` wrote the"
+        " invariants report; a value whose words changed gets no span until it runs again.\n"
     )
-    assert paragraphs(done.stdout)[0] == FIRST_PARAGRAPH
     assert paragraphs(done.stdout)[-1] == (
-        f"ResNet-50 first becomes compute-bound at a batch of {TWO} images. Doubling that to"
-        f" 2 × 2 images gains {GAIN}; Chapter 2 never batched at all."
+        "On 2 GPUs or on one, ResNet-50 first becomes compute-bound at a batch of"
+        f" {TWO} images. Doubling that to 2 × 2 images gains {GAIN}; Chapter 2 never batched"
+        " at all."
     )
 
 
-def test_without_the_source_a_value_between_its_neighbours_can_land_early(tmp_path: Path) -> None:
-    """The documented limit of order alone: "On 2 GPUs" lies between the neighbouring values
-    too, and is the first "2" there."""
-    write_book(tmp_path, source=None)
+def test_of_two_occurrences_whose_words_agree_the_one_agreeing_most_is_wrapped(
+    tmp_path: Path,
+) -> None:
+    """ "At a batch of 2 GPUs" agrees with four words before the publication (case aside), but
+    "at a batch of 2 images" agrees with all ten around it: only that one is wrapped."""
+    earlier = ("On 2 GPUs or on one,", "At a batch of 2 GPUs or on one,")
+    source = SOURCE.replace(*earlier)
+    write_book(tmp_path, source, EXECUTED.replace(*earlier), on_disk=source)
     done = review(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
     assert paragraphs(done.stdout)[-1] == (
-        f"On {TWO} GPUs or on one, ResNet-50 first becomes compute-bound at a batch of 2 images."
-        f" Doubling that to 2 × 2 images gains {GAIN}; Chapter 2 never batched at all."
+        "At a batch of 2 GPUs or on one, ResNet-50 first becomes compute-bound at a batch of"
+        f" {TWO} images. Doubling that to 2 × 2 images gains {GAIN}; Chapter 2 never batched"
+        " at all."
     )
-
-
-def test_a_source_that_disagrees_with_the_report_is_not_trusted(tmp_path: Path) -> None:
-    """A `.qmd` edited since the check (its values no longer on the report's lines): the filter
-    says so and keeps the report's order, as without a source."""
-    write_book(tmp_path, source=SOURCE.replace("Chapter 2 counted", "\nChapter 2 counted"))
-    done = review(tmp_path)
-    assert done.stderr == (
-        f"[mlsysim] WARNING: {tmp_path / CHAPTER} does not match the invariants report (edited"
-        " since `mlsysim check`?); review spans follow the order of its values only.\n"
-    )
-    assert paragraphs(done.stdout)[-1].startswith(f"On {TWO} GPUs or on one,")

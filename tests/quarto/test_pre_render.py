@@ -6,6 +6,7 @@ temporary folder) and then the Lua filter on the report it wrote."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -171,7 +172,34 @@ def test_review_build_renders_anyway(book: Path) -> None:
         "mlsysim: review build (MLSYSIM_REVIEW): rendering anyway; the chapters show what is"
         " broken\n"
     )
-    assert read_report(book)["chapters"][0]["status"] == "failed"
+    (chapter,) = read_report(book)["chapters"]
+    assert chapter["status"] == "failed"
+    assert chapter["publications"] == [{
+        "key": "ridge_str", "text": "82 FLOP/byte", "line": 16, "column": 27,
+        "before": ["H100", "s", "ridge", "point", "is"],
+        "after": ["a", "kernel", "doing", "less", "work"],
+    }]  # fmt: skip
+    # The filter wraps the value where the check says it was published, with its status.
+    (book / "chapters" / "ridge.md").write_text(
+        "The H100's ridge point is 82 FLOP/byte: a kernel doing less work per byte waits on"
+        " memory.\n",
+        encoding="utf-8",
+    )
+    import pypandoc
+
+    done = subprocess.run(
+        [pypandoc.get_pandoc_path(), "chapters/ridge.md", "-t", "markdown", "--wrap=none",
+         "-L", str(FILTER)],
+        cwd=book, env={**os.environ, "MLSYSIM_REVIEW": "1"},
+        capture_output=True, text=True, encoding="utf-8", timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert done.stdout.split("\n\n")[-1] == (
+        'The H100\'s ridge point is [82 FLOP/byte]{.mlsysim-value data-status="shifted"'
+        ' data-key="ridge_str" title="mlsysim: shifted, was 295 FLOP/byte, now 82 FLOP/byte"}:'
+        " a kernel doing less work per byte waits on memory.\n"
+    )
 
 
 @pytest.mark.slow

@@ -7,18 +7,18 @@ mlsysim.lua: reads the invariants report that `mlsysim check` writes to
      build; reaching this filter means it did not run, e.g. under `quarto preview`);
   2. in review builds (metadata `mlsysim: {review: true}`, document `draft: true`, or the
      environment variable MLSYSIM_REVIEW=1) does not fail, but wraps each publication of an
-     inline value (once, where the chapter's `.qmd` put it) in a Span `.mlsysim-value` with
-     `data-status` (ok, shifted, ...) and puts a `callout-warning` at the top of the chapter
+     inline value (once, where the report says it was published) in a Span `.mlsysim-value`
+     with `data-status` (ok, shifted, ...) and puts a `callout-warning` at the top of the chapter
      listing what is broken;
   3. when there is no report, does nothing and says so once.
 
 Pandoc 3 Lua API only; every use of Quarto's `quarto` table is guarded, so the filter also
 runs under plain pandoc (the tests run it that way, and with a stand-in `quarto` table).
-Report schema: "mlsysim-invariants-report" version 1 (see quarto_ext/README.md).
+Report schema: "mlsysim-invariants-report" version 2 (see quarto_ext/README.md).
 ]]
 
 local REPORT_SCHEMA = "mlsysim-invariants-report"
-local REPORT_VERSION = 1
+local REPORT_VERSION = 2
 local DEFAULT_REPORT = ".invariants/report.json"
 
 -- Golden statuses that break the build, and the ones that only fail under --strict.
@@ -331,64 +331,58 @@ local function failure_message(chapter, items)
 end
 
 ------------------------------------------------------------------------------------------
--- Review builds: where each value was published (the chapter's `.qmd`)
+-- Review builds: the chapter's publications (from the report)
 ------------------------------------------------------------------------------------------
 
 --[[
-Where is each published value in the document? The report gives each inline value's key, text,
-status and `.qmd` line, not its place in the rendered document, and the AST carries no source
-positions. So the filter finds it:
+Where is each published value in the document? The AST carries no source positions, and a
+value's text alone ("2") also stands elsewhere. `mlsysim check` reads the chapter's `.qmd` and
+lists its publications in source order, each with its text and the words next to it there
+(invariants/publications.py). The filter only matches them to the prose:
 
-  publications  the chapter's inline values in source order: one per `{python} expr` of the
-                chapter's `.qmd` (read from the project), with the words around it there. When
-                the `.qmd` cannot be read or disagrees with the report: one per report entry, in
-                (line, report) order, with no words.
-  candidates    each occurrence of a value's text in the prose, in reading order, not starting
-                or ending inside a word or number; inline math and code only as a whole.
-  alignment     at most one candidate per publication, in the publications' order, of greatest
-                total weight. A candidate weighs 1 + the words next to it that agree with the
-                source (up to CONTEXT_WORDS on each side); when the source gives words, a
-                candidate with fewer than AGREEING_WORDS agreeing is refused.
+  candidates  each occurrence of a publication's text (or its snapshot's old text) in the prose,
+              not starting or ending inside a word or number; inline math and code only whole.
+  alignment   at most one candidate per publication, in the publications' order, of greatest
+              total weight. A candidate weighs 1 + the words next to it that agree with the
+              report's, counted outward; one with fewer than AGREEING_WORDS agreeing is refused.
 ]]
 
-local CONTEXT_WORDS = 5
 local AGREEING_WORDS = 2 -- fewer agree by chance ("2 × 2 images" and "2 images")
 local CONTEXT_BYTES = 400 -- how far around a value to look for its words
--- Typographic marks pandoc's `smart` extension makes from ASCII punctuation, and wide spaces.
+-- Not words, as in invariants/publications.py: the typographic marks pandoc's `smart`
+-- extension makes from ASCII punctuation, and wide spaces.
 local NOT_WORDS = { "\u{2018}", "\u{2019}", "\u{201C}", "\u{201D}", "\u{2013}", "\u{2014}",
   "\u{2026}", "\u{00A0}", "\u{2009}", "\u{202F}" }
 
---- Lower-cased words of `text`, ignoring punctuation, link targets, `{...}` attributes and
---- HTML comments, so a `.qmd` line and its rendered prose give the same words.
+--- The words of rendered text: runs of ASCII letters and digits and non-ASCII characters.
 local function words(text)
-  text = text:gsub("%]%b()", " "):gsub("%b{}", " "):gsub("<!%-%-.-%-%->", " ")
   for _, mark in ipairs(NOT_WORDS) do
     text = text:gsub(mark, " ")
   end
   local list = {}
-  for word in text:lower():gmatch("[%w\128-\255]+") do
+  for word in text:gmatch("[%w\128-\255]+") do
     list[#list + 1] = word
   end
   return list
 end
 
---- The words of `text` next to a value: its last CONTEXT_WORDS (`before`) or first ones.
-local function near_words(text, before)
+--- The last (`before`) or first `count` words of `text`.
+local function near_words(text, count, before)
   local list, near = words(text), {}
-  local from = before and math.max(1, #list - CONTEXT_WORDS + 1) or 1
-  for i = from, math.min(#list, from + CONTEXT_WORDS - 1) do
+  local from = before and math.max(1, #list - count + 1) or 1
+  for i = from, math.min(#list, from + count - 1) do
     near[#near + 1] = list[i]
   end
   return near
 end
 
---- How many words agree, counted outward from the value (from the end of `before` lists).
+--- How many words agree (ignoring ASCII case), counted outward from the value.
 local function agreeing(source, document, before)
   local count = 0
   while count < #source and count < #document do
     local s = before and source[#source - count] or source[count + 1]
     local d = before and document[#document - count] or document[count + 1]
-    if s ~= d then
+    if s:lower() ~= d:lower() then
       break
     end
     count = count + 1
@@ -396,260 +390,57 @@ local function agreeing(source, document, before)
   return count
 end
 
---- An expression's code with each whitespace run as one space: the report's key for it.
-local function normalized_code(code)
-  return (code:gsub("%s+", " "):gsub("^ ", ""):gsub(" $", ""))
-end
-
-local function source_lines(text)
-  local lines = {}
-  text = text:gsub("^\u{FEFF}", ""):gsub("\r\n?", "\n")
-  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
-    lines[#lines + 1] = line
-  end
-  return lines
-end
-
---- Index of the first body line: after YAML front matter (a `---` line first, not followed by a
---- blank line, closed by `---` or `...`).
-local function body_start(lines)
-  local first = 1
-  while lines[first] and not lines[first]:find("%S") do
-    first = first + 1
-  end
-  local opens = lines[first] and lines[first]:match("^%-%-%-%s*$")
-  if not (opens and lines[first + 1] and lines[first + 1]:find("%S")) then
-    return 1
-  end
-  for j = first + 1, #lines do
-    if lines[j]:match("^%-%-%-%s*$") or lines[j]:match("^%.%.%.%s*$") then
-      return j + 1
+local function strings(list)
+  local found = {}
+  for _, item in ipairs(type(list) == "table" and list or {}) do
+    if type(item) == "string" then
+      found[#found + 1] = item
     end
-  end
-  return 1
-end
-
---- The line index closing the fence opened at `open` (the last line when none does).
-local function fence_close(lines, open, fence)
-  local pattern = "^%s*(" .. (fence:sub(1, 1) == "`" and "`+" or "~+") .. ")%s*$"
-  for j = open + 1, #lines do
-    local closing = lines[j]:match(pattern)
-    if closing and #closing >= #fence then
-      return j
-    end
-  end
-  return #lines
-end
-
---- The prose paragraphs of a `.qmd` as {text, first_line}: no front matter, no fenced blocks (a
---- fence ends a paragraph). Mirrors invariants/qmd.py, which found the report's values.
-local function source_paragraphs(text)
-  local lines = source_lines(text)
-  local paragraphs, current = {}, nil
-  local function close()
-    if current then
-      paragraphs[#paragraphs + 1] = { text = table.concat(current.lines, "\n"),
-        first_line = current.first_line }
-      current = nil
-    end
-  end
-  local i = body_start(lines)
-  while i <= #lines do
-    local line = lines[i]
-    local fence, info = line:match("^%s*(```+)(.*)$")
-    if not fence then
-      fence, info = line:match("^%s*(~~~+)(.*)$")
-    end
-    if fence and not (fence:sub(1, 1) == "`" and info:find("`", 1, true)) then
-      close()
-      i = fence_close(lines, i, fence) + 1
-    else
-      if line:find("%S") then
-        current = current or { lines = {}, first_line = i }
-        current.lines[#current.lines + 1] = line
-      else
-        close()
-      end
-      i = i + 1
-    end
-  end
-  close()
-  return paragraphs
-end
-
---- The next backtick run of exactly `length` from `from`: the end of a code span, or nil.
-local function span_end(text, from, length)
-  while true do
-    local first, last = text:find("`+", from)
-    if first == nil or last - first + 1 == length then
-      return last
-    end
-    from = last + 1
-  end
-end
-
---- The inline `{python} expr`s of a paragraph as {code, line, first, last} (offsets in `text`).
---- Quarto's rule: a single backtick, `{python}`, a space, code without backticks, a backtick; a
---- code span opened by a longer backtick run holds code, not expressions.
-local function paragraph_expressions(text, first_line)
-  local found, pos = {}, 1
-  while true do
-    local first, last = text:find("`+", pos)
-    if first == nil then
-      return found
-    end
-    pos = last + 1
-    if last > first then
-      pos = (span_end(text, pos, last - first + 1) or last) + 1
-    else
-      local _, stop, code = text:find("^`{python}[ \t]([^`]+)`", first)
-      if stop then
-        local _, breaks = text:sub(1, first):gsub("\n", "")
-        found[#found + 1] =
-          { code = normalized_code(code), line = first_line + breaks, first = first, last = stop }
-        pos = stop + 1
-      end
-    end
-  end
-end
-
---- The `.qmd`'s inline expressions in source order, each with `before`/`after`: the words next
---- to it, with every expression read as `text_of(code)` (its published text).
-local function source_expressions(source, text_of)
-  local parts, length, found = {}, 0, {}
-  local function add(text)
-    parts[#parts + 1] = text
-    length = length + #text
-  end
-  for _, paragraph in ipairs(source_paragraphs(source)) do
-    local pos = 1
-    for _, expr in ipairs(paragraph_expressions(paragraph.text, paragraph.first_line)) do
-      add(paragraph.text:sub(pos, expr.first - 1))
-      expr.at = length + 1
-      add(text_of(expr.code))
-      expr.stop = length
-      found[#found + 1] = expr
-      pos = expr.last + 1
-    end
-    add(paragraph.text:sub(pos) .. "\n\n")
-  end
-  local prose = table.concat(parts)
-  for _, expr in ipairs(found) do
-    expr.before = near_words(prose:sub(math.max(1, expr.at - CONTEXT_BYTES), expr.at - 1), true)
-    expr.after = near_words(prose:sub(expr.stop + 1, expr.stop + CONTEXT_BYTES), false)
   end
   return found
 end
 
---- The base key of a report key: "x_str #2" (a second text of `x_str`) -> "x_str".
-local function base_key(key)
-  return (key:gsub(" #%d+$", ""))
-end
-
---- The chapter's inline golden entries that have a line (a missing value has none).
-local function inline_entries(chapter)
-  local entries = {}
+--- The chapter's publications that have a finding, in source order, as {texts, before, after,
+--- line}; `texts` maps the published text (and the snapshot's old one) to the finding.
+local function publications(chapter)
+  local findings = {}
   for _, golden in ipairs(type(chapter.golden) == "table" and chapter.golden or {}) do
-    if golden.kind == "inline" and text_or_nil(golden.status) and text_or_nil(golden.key)
-        and type(golden.line) == "number" then
-      entries[#entries + 1] = golden
+    if golden.kind == "inline" and text_or_nil(golden.key) and text_or_nil(golden.status) then
+      findings[text_or_nil(golden.key)] = golden
     end
   end
-  return entries
-end
-
---- text -> entry for `entries`: what the document shows now (new) before what it showed (old).
-local function texts_of(entries)
-  local texts = {}
-  for _, field in ipairs({ "new", "old" }) do
-    for _, golden in ipairs(entries) do
-      local text = text_or_nil(golden[field])
-      if text and text ~= "" and texts[text] == nil then
-        texts[text] = golden
+  local pubs = {}
+  for _, pub in ipairs(type(chapter.publications) == "table" and chapter.publications or {}) do
+    local golden = type(pub) == "table" and findings[text_or_nil(pub.key)]
+    local text = golden and text_or_nil(pub.text)
+    if text and text ~= "" then
+      local texts = { [text] = golden }
+      local old = text_or_nil(golden.old)
+      if old and old ~= "" then
+        texts[old] = golden
       end
+      pubs[#pubs + 1] = { texts = texts, before = strings(pub.before), after = strings(pub.after),
+        line = text_or_nil(pub.line) or "?" }
     end
   end
-  return texts
+  return pubs
 end
 
---- One publication per report entry, in (line, report) order, without words.
-local function report_publications(entries)
-  local order = {}
-  for index, golden in ipairs(entries) do
-    order[index] = { golden = golden, index = index }
-  end
-  table.sort(order, function(a, b)
-    if a.golden.line ~= b.golden.line then
-      return a.golden.line < b.golden.line
-    end
-    return a.index < b.index
-  end)
-  local publications = {}
-  for _, item in ipairs(order) do
-    publications[#publications + 1] = { texts = texts_of({ item.golden }) }
-  end
-  return publications
-end
-
---- One publication per `{python} expr` of the source whose key the report has, with its words;
---- nil when some entry of the report is not at its line in the source (a stale report).
-local function publications_from_source(source, entries)
-  local groups = {}
-  for _, golden in ipairs(entries) do
-    local key = base_key(golden.key)
-    groups[key] = groups[key] or {}
-    table.insert(groups[key], golden)
-  end
-  local texts = {}
-  for key, group in pairs(groups) do
-    texts[key] = texts_of(group)
-  end
-  local function text_of(code)
-    local group = groups[code]
-    return group and (text_or_nil(group[1].new) or text_or_nil(group[1].old)) or ""
-  end
-  local expressions = source_expressions(source, text_of)
-  local at_line = {}
-  for _, expr in ipairs(expressions) do
-    at_line[expr.code .. "\n" .. expr.line] = true
-  end
-  for _, golden in ipairs(entries) do
-    if not at_line[base_key(golden.key) .. "\n" .. text_or_nil(golden.line)] then
-      return nil
-    end
-  end
-  local publications = {}
-  for _, expr in ipairs(expressions) do
-    if texts[expr.code] then
-      publications[#publications + 1] =
-        { texts = texts[expr.code], before = expr.before, after = expr.after }
-    end
-  end
-  return publications
-end
-
---- The chapter's publications in source order: from its `.qmd` when it can be read and agrees
---- with the report, else from the report alone (and that is said once).
-local function publications(chapter, project_dir)
-  local entries = inline_entries(chapter)
-  if #entries == 0 then
-    return {}
-  end
+--- Say once when the chapter's `.qmd` is not the file the report was written for.
+local function warn_if_stale(chapter, project_dir)
   local path = pandoc.path.join({ project_dir, chapter.path })
-  local handle = io.open(path, "r")
-  local found
-  if handle then
-    local source = handle:read("a")
-    handle:close()
-    found = publications_from_source(source, entries)
-    if found == nil then
-      warn_once(path .. " does not match the invariants report (edited since `mlsysim check`?); "
-        .. "review spans follow the order of its values only.")
-    end
-  else
-    warn_once("cannot read " .. path .. "; review spans follow the order of its values only.")
+  local handle = io.open(path, "rb")
+  if handle == nil then
+    warn_once("cannot read " .. path .. " to tell whether the invariants report is current; "
+      .. "review spans trust it.")
+    return
   end
-  return found or report_publications(entries)
+  local source = handle:read("a")
+  handle:close()
+  if type(chapter.source_sha1) == "string" and pandoc.utils.sha1(source) ~= chapter.source_sha1 then
+    warn_once(path .. " changed since `mlsysim check` wrote the invariants report; a value "
+      .. "whose words changed gets no span until it runs again.")
+  end
 end
 
 ------------------------------------------------------------------------------------------
@@ -767,8 +558,9 @@ end
 
 --- Every (publication, occurrence) pair worth matching, with its weight and span in `prose`.
 local function candidate_pairs(pubs, stretches, prose)
-  local by_text, texts = {}, {}
+  local by_text, texts, reach = {}, {}, 0
   for index, pub in ipairs(pubs) do
+    reach = math.max(reach, #pub.before, #pub.after)
     for text in pairs(pub.texts) do
       if by_text[text] == nil then
         by_text[text] = {}
@@ -783,19 +575,13 @@ local function candidate_pairs(pubs, stretches, prose)
     for _, text in ipairs(texts) do
       for _, found in ipairs(occurrences(stretch, text)) do
         local start, stop = stretch.offset + found[1] - 1, stretch.offset + found[2] - 1
-        local before, after
+        local ahead = prose:sub(math.max(1, start - CONTEXT_BYTES), start - 1)
+        local before = near_words(ahead, reach, true)
+        local after = near_words(prose:sub(stop + 1, stop + CONTEXT_BYTES), reach, false)
         for _, index in ipairs(by_text[text]) do
           local pub = pubs[index]
-          local agree, needed = 0, 0
-          if pub.before then
-            if before == nil then
-              before = near_words(prose:sub(math.max(1, start - CONTEXT_BYTES), start - 1), true)
-              after = near_words(prose:sub(stop + 1, stop + CONTEXT_BYTES), false)
-            end
-            agree = agreeing(pub.before, before, true) + agreeing(pub.after, after, false)
-            needed = math.min(AGREEING_WORDS, #pub.before + #pub.after)
-          end
-          if agree >= needed then
+          local agree = agreeing(pub.before, before, true) + agreeing(pub.after, after, false)
+          if agree >= math.min(AGREEING_WORDS, #pub.before + #pub.after) then
             pairs_[#pairs_ + 1] = {
               pub = index, stretch = stretch_index, first = found[1], last = found[2],
               start = start, stop = stop, weight = 1 + agree, golden = pub.texts[text],
@@ -808,10 +594,10 @@ local function candidate_pairs(pubs, stretches, prose)
   return pairs_
 end
 
---- The heaviest set of pairs that keeps the publications' order in the document and overlaps
---- nowhere (at most one per publication): a weighted increasing subsequence, swept by start
---- with a Fenwick tree of the best chain ending at each publication. Ties go to the earlier.
-local function align(pairs_, count)
+--- The heaviest chain of pairs that keeps the publications' order through the document and
+--- overlaps nowhere (so at most one pair per publication); ties go to the earlier. Pairs are
+--- few (each needs agreeing words), so each looks back at all the earlier ones.
+local function align(pairs_)
   table.sort(pairs_, function(a, b)
     if a.start ~= b.start then
       return a.start < b.start
@@ -821,49 +607,17 @@ local function align(pairs_, count)
     end
     return a.stop < b.stop
   end)
-  local by_stop = {}
-  for index, pair in ipairs(pairs_) do
-    pair.order = index
-    by_stop[index] = pair
-  end
-  table.sort(by_stop, function(a, b)
-    if a.stop ~= b.stop then
-      return a.stop < b.stop
-    end
-    return a.order < b.order
-  end)
-  local tree = {}
-  local function better(a, b)
-    return a ~= nil and (b == nil or a.score > b.score)
-  end
-  local function best_before(pub) -- the best chain of publications < pub
-    local best
-    while pub > 0 do
-      if better(tree[pub], best) then
-        best = tree[pub]
+  local top
+  for i, pair in ipairs(pairs_) do
+    pair.score = pair.weight
+    for j = 1, i - 1 do
+      local earlier = pairs_[j]
+      if earlier.stop < pair.start and earlier.pub < pair.pub
+          and earlier.score + pair.weight > pair.score then
+        pair.score, pair.previous = earlier.score + pair.weight, earlier
       end
-      pub = pub - (pub & -pub)
     end
-    return best
-  end
-  local function record(pair)
-    local pub = pair.pub
-    while pub <= count do
-      if better(pair, tree[pub]) then
-        tree[pub] = pair
-      end
-      pub = pub + (pub & -pub)
-    end
-  end
-  local recorded, top = 1, nil
-  for _, pair in ipairs(pairs_) do
-    while recorded <= #by_stop and by_stop[recorded].stop < pair.start do
-      record(by_stop[recorded])
-      recorded = recorded + 1
-    end
-    pair.previous = best_before(pair.pub - 1)
-    pair.score = pair.weight + (pair.previous and pair.previous.score or 0)
-    if better(pair, top) then
+    if top == nil or pair.score > top.score then
       top = pair
     end
   end
@@ -953,15 +707,28 @@ end
 
 --- The blocks with each matched value in a Span `.mlsysim-value`.
 local function annotate(blocks, chapter, project_dir)
-  local pubs = publications(chapter, project_dir)
+  local pubs = publications(chapter)
   if #pubs == 0 then
     return blocks
   end
+  warn_if_stale(chapter, project_dir)
   local stretches, prose = document_prose(blocks)
-  local matched = {} -- stretch index -> its matches
-  for _, pair in ipairs(align(candidate_pairs(pubs, stretches, prose), #pubs)) do
+  local matched, found = {}, {} -- stretch index -> its matches; publication index -> true
+  for _, pair in ipairs(align(candidate_pairs(pubs, stretches, prose))) do
     matched[pair.stretch] = matched[pair.stretch] or {}
     table.insert(matched[pair.stretch], pair)
+    found[pair.pub] = true
+  end
+  local missed = {}
+  for index, pub in ipairs(pubs) do
+    if not found[index] then
+      missed[#missed + 1] = pub.line
+    end
+  end
+  if #missed > 0 then
+    warn_once(chapter.path .. ": " .. #missed .. " of " .. #pubs .. " published values got no "
+      .. "review span (the words around them on the page differ from the source's), from lines "
+      .. table.concat(missed, ", ") .. ".")
   end
   local index = 0
   return blocks:walk(prose_visitor(function(run, out)
