@@ -24,6 +24,7 @@ import functools
 import json
 import math
 import os
+import tokenize
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -280,6 +281,20 @@ KNOWN_UNITS: dict[str, frozenset[str]] = {
 }
 
 
+# What pint raises for a unit string it cannot read ("Wats", "(", "GB/", "W**x", "1/0").
+_UNPARSABLE = (
+    ValueError,
+    TypeError,
+    AttributeError,  # pint's UndefinedUnitError
+    ArithmeticError,
+    AssertionError,
+    SyntaxError,
+    tokenize.TokenError,
+    KeyError,
+    IndexError,
+)
+
+
 @functools.cache
 def unit_problem(unit_text: str, expected: str) -> str | None:
     """Why ``unit_text`` cannot stand for ``expected`` (same root units, e.g. byte/s), or None.
@@ -293,7 +308,8 @@ def unit_problem(unit_text: str, expected: str) -> str | None:
 
     try:
         _, root = ureg.get_root_units(unit_text)
-    except Exception as exc:  # pint raises several error types for unparsable units
+    except _UNPARSABLE as exc:  # an environment failure (ImportError, OSError) is no verdict on
+        # the text and must not be cached as one: it propagates
         return f"unknown unit {unit_text!r} ({type(exc).__name__}); expected units of {expected}"
     _, want = ureg.get_root_units(expected)
     if root != want:

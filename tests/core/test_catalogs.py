@@ -658,3 +658,33 @@ def test_busy_power_is_the_active_power_when_given_else_the_tdp(tmp_path):
     assert plain.active_power is None and plain.busy_power is plain.tdp
     cooler = dataclasses.replace(plain, tdp=Q_(4, "W"))  # a what-if of tdp moves busy power
     assert cooler.busy_power.m_as("W") == 4
+
+
+@pytest.mark.parametrize("text", ["Wats", "(", "GB/", "W**x", "1/0"])
+def test_every_unparsable_unit_text_is_named_as_unknown(text):
+    from mlsysim.core.catalog_loader import unit_problem
+
+    problem = unit_problem(text, "W")
+    assert problem.startswith(f"unknown unit {text!r} (") and problem.endswith(
+        "expected units of W"
+    )
+
+
+def test_an_environment_failure_is_raised_and_never_cached_as_a_bad_unit(monkeypatch):
+    """A transient failure inside pint (here an import error) is no verdict on the text: it
+    propagates, and the same text is judged normally once pint works again."""
+    from mlsysim.core import catalog_loader
+    from mlsysim.core.units import get_registry
+
+    registry = get_registry()
+    real = registry.get_root_units
+
+    def broken(text):
+        raise ModuleNotFoundError("No module named 'flexparser'")
+
+    catalog_loader.unit_problem.cache_clear()
+    monkeypatch.setattr(registry, "get_root_units", broken)
+    with pytest.raises(ModuleNotFoundError):
+        catalog_loader.unit_problem("ms", "s")
+    monkeypatch.setattr(registry, "get_root_units", real)
+    assert catalog_loader.unit_problem("ms", "s") is None
