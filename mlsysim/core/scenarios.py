@@ -10,6 +10,7 @@ source or is labelled an illustrative assumption in ``scenario.sources``.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -450,6 +451,7 @@ SCENARIO_QUANTITIES = {  # field -> the unit its value must reduce to
     "training_deadline": "s",
 }
 PARALLELISM_KEYS = ("data", "tensor", "pipeline", "zero_stage", "global_batch_tokens")
+PARALLELISM_QUANTITIES = {"network_bandwidth": "byte/s", "network_latency": "s"}
 
 
 @functools.cache
@@ -533,7 +535,25 @@ def _parallelism(file: Any, name: str, spec: Any) -> Any:
 
     if not isinstance(spec, Mapping):
         raise file.error(name, "parallelism", "expected {data, tensor, pipeline, ..., source}")
-    unknown = set(spec) - {*PARALLELISM_KEYS, "source", "note", "assumption"}
+    known = {*PARALLELISM_KEYS, *PARALLELISM_QUANTITIES, "source", "note", "assumption"}
+    unknown = set(spec) - known
     if unknown:
         raise file.error(name, "parallelism", f"unknown key {sorted(unknown)[0]!r}")
-    return Parallelism(**{key: spec[key] for key in PARALLELISM_KEYS if key in spec})
+    values = {key: spec[key] for key in PARALLELISM_KEYS if key in spec}
+    for key, unit in PARALLELISM_QUANTITIES.items():  # "50 GB/s", under the parallelism's source
+        if key in spec:
+            values[key] = _parallelism_quantity(file, name, key, spec[key], unit)
+    return Parallelism(**values)
+
+
+def _parallelism_quantity(file: Any, name: str, key: str, text: Any, unit: str) -> Any:
+    from mlsysim.core.catalog_loader import split_quantity, unit_problem
+    from mlsysim.core.units import Q_
+
+    magnitude, unit_text = split_quantity(text)
+    if magnitude is None or not math.isfinite(magnitude) or magnitude <= 0:
+        raise file.error(name, f"parallelism.{key}", f"expected a positive quantity, got {text!r}")
+    problem = unit_problem(unit_text, unit)
+    if problem:
+        raise file.error(name, f"parallelism.{key}", problem)
+    return Q_(magnitude, unit_text)

@@ -169,6 +169,17 @@ def test_a_valid_scenario_file_loads_with_its_sources(tmp_path, monkeypatch):
         (SCENARIOS_OK + "    colour: red\n", "colour", "unknown field"),
         (SCENARIOS_OK + "    serving: Nope\n", "serving", "'Nope' is not another scenario"),
         (SCENARIOS_OK.replace("    hardware: ESP32_S3\n", ""), "hardware", "missing required"),
+        (  # a network for the data-parallel ring must be a bandwidth
+            SCENARIOS_OK + "    parallelism: {data: 2, network_bandwidth: 50 GB, source: rules}\n",
+            "parallelism.network_bandwidth",
+            "wrong unit 'GB': expected units of byte/s",
+        ),
+        (
+            SCENARIOS_OK
+            + "    parallelism: {data: 2, network_bandwidth: -5 GB/s, source: rules}\n",
+            "parallelism.network_bandwidth",
+            "expected a positive quantity, got '-5 GB/s'",
+        ),
     ],
 )
 def test_a_broken_scenario_file_names_entry_and_field(tmp_path, monkeypatch, broken, field, why):
@@ -192,3 +203,13 @@ def test_every_application_number_is_sourced_or_an_assumption():
         for key in numeric:
             if getattr(scenario, key) != getattr(defaults, key):
                 assert key in scenario.sources, (scenario.name, key)
+
+
+def test_the_gpt4_gradient_ring_crosses_the_network_between_servers():
+    # Llama 3 405B, TP 8 x PP 16: each device holds 405.85e9 / 128 params x 2 B = 6.34 GB; the
+    # 128 data-parallel replicas sit in different 8-GPU servers, so the ring runs over the 50 GB/s
+    # RoCE NIC at NCCL's 2.7 us network step (Dubey et al. 2024, Sec. 3.3)
+    shard_b = 405.85e9 / (8 * 16) * 2
+    expected = 2 * 127 * 2.7e-6 + 2 * 127 / 128 * shard_b / 50e9
+    assert expected == pytest.approx(0.25236, rel=1e-4)
+    assert Applications.GPT4.profile().communication_time_s == pytest.approx(expected)
