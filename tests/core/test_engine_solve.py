@@ -271,3 +271,9 @@ def test_serving_an_encoder_is_refused_with_the_reason():
         "serve() generates tokens; model 'BERTBase' is an encoder, which generates none "
         "(use Engine.solve: one sample is one sequence of its context_length tokens)"
     )
+
+
+@pytest.mark.parametrize("batch", ["8", b"8"])
+def test_a_numeric_string_is_no_batch_size(batch):
+    with pytest.raises(ValueError, match=r"argument 'batch_size' must be a whole number >= 1"):
+        Engine.solve("ResNet50", "H100", batch_size=batch)

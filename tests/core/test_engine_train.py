@@ -240,3 +240,11 @@ def test_explain_prints_the_achieved_rate_per_device():
         "4.04e+22 FLOP (6ND) on 8 x H100 at 396 TFLOP/s achieved (40% of 989 TFLOP/s bf16) "
         "each (MFU) take 148 days;"
     )
+
+
+def test_parallelism_stores_whole_degrees_and_refuses_strings():
+    from mlsysim.core.engine import Parallelism
+
+    assert Parallelism(data=8.0, tensor=2).data == 8 and type(Parallelism(data=8.0).data) is int
+    with pytest.raises(ValueError, match=r"argument 'data' must be a whole number >= 1"):
+        Parallelism(data="8")

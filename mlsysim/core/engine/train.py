@@ -64,8 +64,8 @@ class Parallelism:
     network_latency: Any = None
 
     def __post_init__(self) -> None:
-        for name in ("data", "tensor", "pipeline", "global_batch_tokens"):
-            require_count(getattr(self, name), name)
+        for name in ("data", "tensor", "pipeline", "global_batch_tokens"):  # stored as ints
+            object.__setattr__(self, name, require_count(getattr(self, name), name))
         if self.zero_stage not in (0, 1, 2, 3):
             raise ValueError(f"argument 'zero_stage' must be 0, 1, 2 or 3, got {self.zero_stage!r}")
         if self.network_bandwidth is not None:

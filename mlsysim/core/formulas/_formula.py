@@ -121,11 +121,10 @@ def require_count(value: Any, name: str, where: str | None = None) -> None:
     wording of the library: formulas pass their name, the engine its argument alone."""
     if value is None:
         return
-    if (
-        isinstance(value, (bool, np.bool_))
-        or getattr(getattr(value, "dtype", None), "kind", "") == "b"
-    ):
-        bad = True  # True is 1 to numpy, but no count of anything
+    if isinstance(value, (bool, np.bool_, str, bytes)) or getattr(
+        getattr(value, "dtype", None), "kind", ""
+    ) in ("b", "U", "S", "O"):
+        bad = True  # True is 1 and "8" is 8.0 to numpy, but neither is a count of anything
     elif isinstance(value, (int, np.integer)):
         bad = value < 1  # scalar fast path: an int is whole
     else:
