@@ -234,9 +234,7 @@ class _BookCheck:
             strict=self.strict,
             updated=updated,
             publications=_publications(path, text, run),
-            source_sha1=hashlib.sha1(text.encode("utf-8")).hexdigest()
-            if text is not None
-            else None,
+            source_sha1=_sha1(text),
         )
         self._event(
             path, "cached" if cached and report.status == "passed" else report.status, report

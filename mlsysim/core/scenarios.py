@@ -136,6 +136,8 @@ class Scenario:
             raise ValueError(
                 "a radio needs all of 'radio_events_per_day', 'radio_airtime' and 'radio_power'"
             )
+        if self.radio_power is not None:
+            _require_radio(self.radio_events_per_day, self.radio_airtime, self.radio_power)
 
     # -- what the simulations read ------------------------------------------------------------
     @property
@@ -376,6 +378,22 @@ def _average_power(scenario: Scenario) -> Any:
     average = duty_cycle_power(hw.busy_power, rest, scenario.duty_cycle)
     radio = scenario.radio_average_power
     return average if radio is None else average + radio
+
+
+def _require_radio(events: Any, airtime: Any, power: Any) -> None:
+    """Each radio field finite and >= 0, airtime a time and power a power Quantity."""
+    from mlsysim.core.units import Q_, is_quantity
+
+    checks = (("radio_events_per_day", events, None), ("radio_airtime", airtime, "s"),
+              ("radio_power", power, "W"))  # fmt: skip
+    for name, value, unit in checks:
+        if unit is not None and not (
+            is_quantity(value) and value.dimensionality == Q_(1, unit).dimensionality
+        ):
+            raise ValueError(f"argument '{name}' must be a Quantity in {unit}, got {value!r}")
+        number = float(value.m_as(unit) if unit else value)
+        if not math.isfinite(number) or number < 0:
+            raise ValueError(f"argument '{name}' must be finite and >= 0, got {value!r}")
 
 
 def _overload_message(scenario: Scenario, latency: float, busy: float, demanded: float) -> str:

@@ -58,10 +58,6 @@ def assumption(*path: str) -> tuple[Any, Any]:
     return found
 
 
-def optional_assumption(*path: str) -> tuple[Any, Any] | None:
-    return _assumed(path)
-
-
 def hardware_value(hardware: Any, field: str, purpose: str, required: bool = True):
     """(Quantity, Source) of ``hardware.<field>``: catalog first, then the labelled assumption.
 

@@ -47,8 +47,8 @@ def device_power(lab: Lab) -> tuple[Any, Any]:
 
 
 def radio_energy_per_device(lab: Lab) -> Any:
-    """E_radio = events/day * airtime * radio power * days [J], or None without a radio (the
-    scenario's ``radio_*`` fields)."""
+    """E_radio = the scenario's radio average power (events/day x airtime x radio power / day)
+    x the duration [J], or None without a radio."""
     from mlsysim.core.formulas.sustainability import energy
 
     scenario = lab.scenario
@@ -56,17 +56,11 @@ def radio_energy_per_device(lab: Lab) -> Any:
         return None
     for key in ("radio_events_per_day", "radio_airtime", "radio_power"):
         lab.record_source(f"{scenario.name}.{key}", scenario.sources.get(key))
-    events, airtime, power = (
-        scenario.radio_events_per_day,
-        scenario.radio_airtime,
-        scenario.radio_power,
-    )
-    on_air = events * airtime * lab.duration.m_as("day")
     lab.note(
         "radio energy adds to compute+sleep energy; sleep power during airtime is not "
         "subtracted (<0.01 %)"
     )
-    return energy(power, on_air)
+    return energy(scenario.radio_average_power, lab.duration)
 
 
 def fleet_energy(lab: Lab) -> dict[str, Any]:

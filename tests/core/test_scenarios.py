@@ -213,3 +213,22 @@ def test_the_gpt4_gradient_ring_crosses_the_network_between_servers():
     expected = 2 * 127 * 2.7e-6 + 2 * 127 / 128 * shard_b / 50e9
     assert expected == pytest.approx(0.25236, rel=1e-4)
     assert Applications.GPT4.profile().communication_time_s == pytest.approx(expected)
+
+
+RADIO_MISTAKES = [
+    ("radio_events_per_day", -500, "must be finite and >= 0, got -500"),
+    ("radio_events_per_day", float("nan"), "must be finite and >= 0, got nan"),
+    ("radio_power", 1.17, "must be a Quantity in W, got 1.17"),
+    ("radio_airtime", Q_(1, "W"), "must be a Quantity in s, got <Quantity(1, 'watt')>"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), RADIO_MISTAKES)
+def test_a_radio_set_from_python_is_checked_like_the_yaml(field, value, message):
+    import dataclasses
+
+    with pytest.raises(ValueError) as err:
+        dataclasses.replace(Applications.Doorbell, **{field: value})
+    assert str(err.value) == f"argument '{field}' {message}"
+    with pytest.raises(ValueError, match="a radio needs all of 'radio_events_per_day', 'radio_air"):
+        dataclasses.replace(Applications.Doorbell, radio_power=None)
