@@ -41,7 +41,7 @@ _SWEEP_COLUMNS = {
     "throughput_per_s": ("Throughput", "1/s"),
     "arithmetic_intensity": ("Arithmetic intensity", "flop/byte"),
     "mfu": ("MFU", "dimensionless"),
-    "energy_j": ("Energy per sample", "J"),
+    "energy_j": ("Energy", "J"),  # "Energy per sample/token" from the rows' unit column
     "memory_required_b": ("Memory required", "byte"),
 }
 # Columns that count the sweep's per-row ``unit`` ("sample" or "token", as
@@ -351,6 +351,7 @@ def _column(records: list[dict[str, Any]], name: str, unit: str | None) -> tuple
     if unit is not None:
         if si_unit is None:
             raise FormatError(f"column {name!r} has no known unit to convert to {unit!r}")
+        _require_same_count(name, unit, si_unit)
         first = si_unit.split(" or ")[0]  # sample/s and token/s are both 1/s to pint
         converted = _in(Q_(_array(numbers_), first), parse_unit(unit), name)
         numbers_, si_unit = [float(v) for v in converted], unit
@@ -369,6 +370,17 @@ def _per_unit(name: str, base: str, si_unit: str, records: list[dict[str, Any]])
     if name == "energy_j":
         return f"Energy per {' or '.join(counted)}", si_unit
     return base, " or ".join(f"{count}/s" for count in counted)
+
+
+def _require_same_count(column: str, unit: str, si_unit: str) -> None:
+    """A display unit may not rename what the rows count: pint takes sample and token (both
+    dimensionless) for one another, so "ktoken/s" would relabel a CNN's samples/s."""
+    for count in ("token", "sample"):
+        if count in unit and count not in si_unit:
+            raise FormatError(
+                f"column {column!r} counts {si_unit}, not {count}s: y_unit {unit!r} would "
+                "relabel it"
+            )
 
 
 def _in(value: Any, unit: Any, column: str) -> Any:

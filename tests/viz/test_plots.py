@@ -266,8 +266,12 @@ def test_sweep_throughput_in_another_rate_unit_and_rows_without_a_unit_column():
     assert plot_sweep(rows, "batch_size", "throughput_per_s").axes[0].get_ylabel() == (
         "Throughput [1/s]"
     )
-    assert plot_sweep(rows, "batch_size", "energy_j").axes[0].get_ylabel() == (
-        "Energy per sample [J]"
+    assert plot_sweep(rows, "batch_size", "energy_j").axes[0].get_ylabel() == "Energy [J]"
+    cnn = Engine.sweep("ResNet50", "H100", batch_sizes=[1, 8])  # counts samples, not tokens
+    with pytest.raises(FormatError) as err:
+        plot_sweep(cnn, "batch_size", "throughput_per_s", y_unit="ktoken/s")
+    assert str(err.value) == (
+        "column 'throughput_per_s' counts sample/s, not tokens: y_unit 'ktoken/s' would relabel it"
     )
 
 

@@ -51,7 +51,7 @@ def human_time(seconds: float) -> str:
 
 
 def sample_unit(context_tokens: int) -> str:
-    """What one sample of a solve is: ``"token"`` when it attends to a context (a transformer's
+    """What one sample of a solve is: ``"token"`` when it attends to a context (a decoder's
     decode step generates one token per sequence), else ``"sample"`` (one forward pass)."""
     return "token" if context_tokens else "sample"
 
@@ -74,7 +74,7 @@ class PerformanceProfile(_Record):
     """One forward pass of ``batch_size`` samples on one device.
 
     ``latency = max(compute_time, memory_time) + overhead``; memory traffic is the weights read
-    once per batch (activations assumed to stay on chip). For a transformer a sample is one
+    once per batch (activations assumed to stay on chip). For a decoder a sample is one
     generated token at the full ``context_tokens``: the batch is one decode step of
     ``batch_size`` sequences, which also reads their KV cache (``kv_cache_b``). Energy per sample
     (token) = busy power x latency / batch.
@@ -99,11 +99,11 @@ class PerformanceProfile(_Record):
     energy_j: float | None
     mfu: float
     kv_cache_b: float = 0.0  # KV cache the step reads: batch x context_tokens (0 for a CNN)
-    context_tokens: int = 0  # a transformer's context_length; 0 when there is no KV cache
+    context_tokens: int = 0  # a decoder's context_length; 0 when there is no KV cache
 
     @property
     def unit(self) -> str:
-        """What a sample is: ``"token"`` for a transformer (a decode step), else ``"sample"``."""
+        """What a sample is: ``"token"`` for a decoder (one decode step), else ``"sample"``."""
         return sample_unit(self.context_tokens)
 
     @property
@@ -113,7 +113,7 @@ class PerformanceProfile(_Record):
 
     @property
     def throughput(self):
-        """Batch / latency [sample/s], or [token/s] for a transformer (generated tokens)."""
+        """Batch / latency [sample/s], or [token/s] for a decoder (generated tokens)."""
         return Q_(self.batch_size / self.latency_s, f"{self.unit}/s")
 
     @property
@@ -147,7 +147,7 @@ class PerformanceProfile(_Record):
 
     @property
     def energy(self):
-        """Energy per sample (per token for a transformer) [J], None without a sourced TDP."""
+        """Energy per sample (per token for a decoder) [J], None without a sourced TDP."""
         return None if self.energy_j is None else Q_(self.energy_j, "J")
 
     @property

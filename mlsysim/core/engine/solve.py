@@ -5,8 +5,8 @@ FLOPs per sample, B the batch, W the weight bytes at the precision (read once pe
 part's dense peak and the efficiencies of ``calibration``. For a decoder one sample is one
 generated token at the full ``context_length`` (what its catalog F assumes), so each of the B
 sequences also reads its KV cache of ``context_length`` tokens: KV = 2*L*n_kv*d_head*ctx*b. For
-an encoder (BERT) one sample is one whole sequence of ``context_length`` tokens (as MLPerf counts
-BERT samples): F = ctx x per-token FLOPs, and no KV cache is read back.
+an encoder (BERT) one sample is one whole sequence of ``context_length`` tokens (512 for BERT;
+MLPerf's SQuAD samples are at most 384): F = ctx x per-token FLOPs, and no KV cache is read back.
 Williams et al. 2009; Pope et al. 2022.
 """
 

@@ -3,7 +3,7 @@
 Per (model, hardware, precision) combination the SI magnitudes come from the cache; the batch
 axis and all combinations are then evaluated together through the formulas' ``raw`` fast paths
 (the same ones ``Engine.solve`` uses), so there is no Python loop per grid point. As in
-``solve``, a transformer's sample is one generated token at the full context: the bytes moved
+``solve``, a decoder's sample is one generated token at the full context: the bytes moved
 and the memory required are the weights plus batch x the KV cache of one sequence.
 """
 
@@ -47,7 +47,7 @@ COLUMNS = (
 )
 """Columns of a solve sweep; SI floats with the unit in the name. ``unit`` says what a row's
 ``throughput_per_s`` and ``energy_j`` count, as ``PerformanceProfile.unit``: ``"token"`` for a
-transformer (one decode step generates a token per sequence: tokens/s, energy per token),
+decoder (one decode step generates a token per sequence: tokens/s, energy per token),
 ``"sample"`` otherwise (samples/s, energy per sample)."""
 
 
