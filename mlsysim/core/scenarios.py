@@ -81,6 +81,8 @@ class Scenario:
     Serving: ``latency_slo`` bounds TTFT, ``tpot_slo`` each output token, ``throughput_target``
     tokens/s per replica. Training: ``training_deadline`` bounds wall-clock time and
     ``power_budget`` the facility power of the whole cluster (``fleet_size`` devices).
+    A device that transmits has a radio (``radio_events_per_day`` x ``radio_airtime`` at
+    ``radio_power``, all three or none), counted in its battery life and in the labs' energy.
     """
 
     name: str
@@ -398,8 +400,6 @@ def _require_radio(events: Any, airtime: Any, power: Any) -> None:
 
 def _overload_message(scenario: Scenario, latency: float, busy: float, demanded: float) -> str:
     """Why one device cannot carry ``inferences_per_day``: d > 1 and the devices it would need."""
-    import math
-
     from mlsysim.core.engine.profiles import human_number, human_time
 
     per_device = SECONDS_PER_DAY * scenario.batch_size / latency
