@@ -183,17 +183,22 @@ class CatalogFile:
             return Derived(str(spec["derived"]), source)
         if "value" not in spec:
             raise self.error(entry, field, "missing 'value'")
-        magnitude, unit_text = split_quantity(spec["value"])
+        magnitude, unit_text = self.number(entry, field, spec["value"], unit)
+        return RawValue(magnitude, unit_text, source)
+
+    def number(self, entry: str, field: str, text: Any, unit: str) -> tuple[float, str]:
+        """``"<number> <unit>"`` read and checked: finite, > 0, in units of ``unit``."""
+        magnitude, unit_text = split_quantity(text)
         if magnitude is None:
-            raise self.error(entry, field, f"cannot read a number from {spec['value']!r}")
+            raise self.error(entry, field, f"cannot read a number from {text!r}")
         if not math.isfinite(magnitude):
-            raise self.error(entry, field, f"must be a finite number, got {spec['value']!r}")
+            raise self.error(entry, field, f"must be a finite number, got {text!r}")
         if magnitude <= 0:  # every catalog number is a size, rate, power, count, cost or ratio
-            raise self.error(entry, field, f"must be > 0, got {spec['value']!r}")
+            raise self.error(entry, field, f"must be > 0, got {text!r}")
         problem = unit_problem(unit_text, unit)
         if problem:
             raise self.error(entry, field, problem)
-        return RawValue(magnitude, unit_text, source)
+        return magnitude, unit_text
 
 
 def read_yaml(path: Path) -> Any:

@@ -300,7 +300,7 @@ def _inference_checks(scenario: Scenario, p: Any) -> Iterator[ConstraintCheck]:
     if demanded is not None:  # above 100%, one device cannot carry the daily load
         busy = Q_(demanded * 100, "percent")
         yield _check("duty_cycle", busy, Q_(100, "percent"), "max", "busy fraction of the day")
-    held = "weights+KV" if getattr(p, "kv_cache_b", 0) else "weights"  # a transformer's decode
+    held = "weights+KV" if p.kv_cache_b else "weights"  # a decoder's step also holds its KV
     yield _memory_check(scenario, p.memory_required, hw.memory_capacity, held)
     if scenario.latency_slo is not None:
         yield _check("latency", p.latency, scenario.latency_slo, "max", "latency")
@@ -550,6 +550,7 @@ def _as_written(magnitude: float, value: Any) -> int | float:
 
 def _parallelism(file: Any, name: str, spec: Any) -> Any:
     from mlsysim.core.engine.train import Parallelism
+    from mlsysim.core.units import Q_
 
     if not isinstance(spec, Mapping):
         raise file.error(name, "parallelism", "expected {data, tensor, pipeline, ..., source}")
@@ -560,18 +561,5 @@ def _parallelism(file: Any, name: str, spec: Any) -> Any:
     values = {key: spec[key] for key in PARALLELISM_KEYS if key in spec}
     for key, unit in PARALLELISM_QUANTITIES.items():  # "50 GB/s", under the parallelism's source
         if key in spec:
-            values[key] = _parallelism_quantity(file, name, key, spec[key], unit)
+            values[key] = Q_(*file.number(name, f"parallelism.{key}", spec[key], unit))
     return Parallelism(**values)
-
-
-def _parallelism_quantity(file: Any, name: str, key: str, text: Any, unit: str) -> Any:
-    from mlsysim.core.catalog_loader import split_quantity, unit_problem
-    from mlsysim.core.units import Q_
-
-    magnitude, unit_text = split_quantity(text)
-    if magnitude is None or not math.isfinite(magnitude) or magnitude <= 0:
-        raise file.error(name, f"parallelism.{key}", f"expected a positive quantity, got {text!r}")
-    problem = unit_problem(unit_text, unit)
-    if problem:
-        raise file.error(name, f"parallelism.{key}", problem)
-    return Q_(magnitude, unit_text)

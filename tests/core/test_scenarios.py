@@ -178,7 +178,7 @@ def test_a_valid_scenario_file_loads_with_its_sources(tmp_path, monkeypatch):
             SCENARIOS_OK
             + "    parallelism: {data: 2, network_bandwidth: -5 GB/s, source: rules}\n",
             "parallelism.network_bandwidth",
-            "expected a positive quantity, got '-5 GB/s'",
+            "must be > 0, got '-5 GB/s'",
         ),
     ],
 )
