@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mlsysim.core.formulas._formula import require_count as require_whole_count
 from mlsysim.core.precision import bytes_per_param
 
 LINK_DIRECTIONS = 2.0
@@ -187,8 +188,6 @@ def require_scalar(value: Any, name: str) -> None:
 
 def require_count(value: Any, name: str) -> int:
     """One count, as an int; the library's one rule and wording (``formulas._formula``)."""
-    from mlsysim.core.formulas._formula import require_count as require_whole_count
-
     require_scalar(value, name)
     require_whole_count(value, name)
     return int(value)
