@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlsysim.core.limits import LimitMargin
 from mlsysim.errors import UnknownNameError
 
 DEPLOYMENTS = ("datacenter", "edge", "mobile", "tiny")
@@ -23,11 +24,11 @@ SECONDS_PER_DAY = 86400.0
 
 
 @dataclass(frozen=True)
-class ConstraintCheck:
+class ConstraintCheck(LimitMargin):
     """One constraint: ``achieved`` against ``limit`` (a maximum or a minimum), its margin and why.
 
     ``margin`` is limit - achieved for a maximum and achieved - limit for a minimum, so a
-    negative margin is a violation; ``margin_fraction`` is margin / limit.
+    negative margin is a violation; ``margin_fraction`` is margin / limit (``LimitMargin``).
     """
 
     name: str
@@ -36,15 +37,6 @@ class ConstraintCheck:
     kind: str  # "max" or "min"
     ok: bool
     reason: str
-
-    @property
-    def margin(self) -> Any:
-        diff = self.limit - self.achieved.to(self.limit.units)
-        return diff if self.kind == "max" else -diff
-
-    @property
-    def margin_fraction(self) -> float:
-        return float((self.margin / self.limit).m_as(""))
 
 
 @dataclass(frozen=True)

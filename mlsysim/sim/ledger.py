@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlsysim.core.limits import LimitMargin
 from mlsysim.core.units import is_quantity
 from mlsysim.errors import InvariantError
 
@@ -185,10 +186,11 @@ class Section:
 
 
 @dataclass(frozen=True)
-class ConstraintResult:
+class ConstraintResult(LimitMargin):
     """The persona's primary constraint: ``achieved`` against ``limit`` (a max or a min).
 
-    ``margin`` = limit - achieved for a max, achieved - limit for a min (negative = not met).
+    ``margin`` = limit - achieved for a max, achieved - limit for a min (negative = not met;
+    ``LimitMargin``).
     """
 
     name: str
@@ -199,17 +201,8 @@ class ConstraintResult:
     source: str
 
     @property
-    def margin(self) -> Any:
-        diff = self.limit - self.achieved.to(self.limit.units)
-        return diff if self.kind == "max" else -diff
-
-    @property
     def met(self) -> bool:
         return bool(self.margin.magnitude >= 0)
-
-    @property
-    def margin_fraction(self) -> float:
-        return float((self.margin / self.limit).m_as(""))
 
     def describe(self) -> str:
         relation = "<=" if self.kind == "max" else ">="
