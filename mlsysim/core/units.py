@@ -31,9 +31,23 @@ def get_registry() -> pint.UnitRegistry:
     except OSError:  # an unwritable cache must not stop a student
         registry = pint.UnitRegistry(on_redefinition="ignore")
     registry.load_definitions(str(DEFINITIONS))
+    _forget_dimensions_of_the_defaults(registry)
     registry.formatter.default_format = "~P"
     pint.set_application_registry(registry)
     return registry
+
+
+def _forget_dimensions_of_the_defaults(registry: pint.UnitRegistry) -> None:
+    """Drop the dimension cache pint filled from its defaults, where ``bit = []``.
+
+    pint fills that cache once, in ``__init__``, and ``load_definitions`` never refreshes it,
+    so after our ``bit = [information]`` a cold build (no disk cache yet, or none at all) kept
+    ``byte`` dimensionless: ``Q_(1, "GB").to("byte")`` raised. A warm disk cache hid the bug,
+    because pint 0.25 never puts the cache it loads back in place. An empty cache is refilled
+    lazily from the final definitions, exactly as a warm build's is; ``get_compatible_units``
+    then finds nothing, as with any disk-cached pint registry.
+    """
+    registry._cache = type(registry._cache)()
 
 
 class _LazyRegistry:

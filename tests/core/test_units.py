@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -62,3 +63,32 @@ def test_import_builds_no_registry_and_imports_no_pint():
     code = "import sys, mlsysim; print('pint' in sys.modules, 'yaml' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+_COLD_BUILD = """
+import pint
+from mlsysim import Q_
+from mlsysim.core.units import get_registry
+print(Q_(1, "GB").to("byte").m, get_registry().get_dimensionality("byte"))
+try:
+    Q_(3.35, "TB/s").to("token/s")
+except pint.DimensionalityError:
+    print("refused")
+"""
+
+
+@pytest.mark.parametrize("cache", ["cold, then warm", "unwritable"])
+def test_information_has_its_dimension_however_pints_cache_starts(tmp_path, cache):
+    # A clean machine builds the registry with no disk cache yet: that first build once left
+    # byte dimensionless (pint fills its dimension cache before our bit = [information]).
+    if cache == "unwritable":  # the OSError fallback builds with no disk cache at all
+        (tmp_path / "pint").write_text("a file where pint's cache folder should be")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    runs = 2 if cache == "cold, then warm" else 1
+    for _ in range(runs):
+        result = subprocess.run(
+            [sys.executable, "-c", _COLD_BUILD], capture_output=True, text=True, env=env
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split("\n") == ["1000000000.0 [information]", "refused", ""]
+    assert (tmp_path / "pint").is_dir() is (cache == "cold, then warm")
