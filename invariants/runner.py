@@ -39,6 +39,7 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _CELL_FRAME = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 _CELL_FILE = re.compile(r" \(\d+\.py, line \d+\)")  # SyntaxError names the kernel's cell file
 _HELPER = "__invariants__"
+_VERIFIER_OWN = "invariants_own"  # metadata of the runner's own cells (set-up, dependencies)
 _NAME_ERROR = re.compile(r"NameError: name '(\w+)' is not defined")
 _IDENTIFIER = re.compile(r"\b(?!\d)\w+")
 
@@ -226,6 +227,7 @@ class _Execution:
             km=kernel.manager,
             kernel_name=options.kernel_name,
             timeout=max(1, round(options.timeout)),
+            timeout_func=self._timeout_of,
             interrupt_on_timeout=True,
             error_on_timeout={
                 "ename": _TIMEOUT_ENAME,
@@ -244,10 +246,17 @@ class _Execution:
     def _on_executed(self, cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
         self._last_count = execute_reply.get("content", {}).get("execution_count")
 
-    async def _execute(self, source: str, *, store_history: bool) -> Any:
+    def _timeout_of(self, node: Any) -> int:
+        """A chapter's cell (or inline expression) gets the author's ``timeout``; the
+        verifier's own set-up and dependency cells get the kernel start-up budget, so a slow
+        moment on a busy machine never fails a chapter for code its author did not write."""
+        seconds = self.options.startup_timeout if _VERIFIER_OWN in node.metadata else None
+        return max(1, round(seconds or self.options.timeout))
+
+    async def _execute(self, source: str, *, store_history: bool, own: bool = False) -> Any:
         import nbformat
 
-        node = nbformat.v4.new_code_cell(source)
+        node = nbformat.v4.new_code_cell(source, metadata={_VERIFIER_OWN: True} if own else {})
         self.nb.cells.append(node)
         self._last_count = None
         return await self.client.async_execute_cell(
@@ -263,22 +272,26 @@ class _Execution:
             inline_after.setdefault(min(expr.cells_before, len(chapter.cells)), []).append(expr)
         try:
             setup = f"{_KERNEL_CODE}\n{_HELPER}.setup({str(chapter.path.parent.resolve())!r})"
-            await self._execute(setup, store_history=False)
+            await self._execute(setup, store_history=False, own=True)
             await self._run_inline(inline_after.get(0, []))
             for position, cell in enumerate(chapter.cells, start=1):
                 if cell.evaluate:
                     await self._run_cell(cell)
                 await self._run_inline(inline_after.get(position, []))
-            node = await self._execute(f"{_HELPER}.deps()", store_history=False)
+            node = await self._execute(f"{_HELPER}.deps()", store_history=False, own=True)
             self._collect(node, None)
         except DeadKernelError:  # reported with the cell or expression that killed it
             if not any(error.kind == "kernel_died" for error in self.errors):
                 message = f"the kernel died in the verifier's own code ({chapter.path.name})"
                 self.errors.append(ExecutionError(kind="kernel_died", message=message))
         except CellExecutionError as exc:  # a helper cell failed: report, do not hide it
-            self.errors.append(
-                ExecutionError(kind="exception", message=f"verifier helper failed: {exc}")
-            )
+            if exc.ename == _TIMEOUT_ENAME:
+                seconds = self.options.startup_timeout
+                message = f"the verifier's own code did not finish within {seconds:g} s"
+                self.errors.append(ExecutionError(kind="timeout", message=message))
+            else:
+                message = f"verifier helper failed: {exc}"
+                self.errors.append(ExecutionError(kind="exception", message=message))
 
     async def _run_cell(self, cell: Cell) -> None:
         from nbclient.exceptions import CellExecutionError, DeadKernelError

@@ -5,14 +5,17 @@ Each fixture chapter runs once per module (kernels are expensive); the tests rea
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
 
 import pytest
 
+from invariants import runner
+from invariants.kernels import start_kernel
 from invariants.qmd import read_qmd
-from invariants.runner import RunOptions, run_chapter, strip_ansi
+from invariants.runner import RunOptions, run_chapter, run_chapter_async, strip_ansi
 
 BOOKS = Path(__file__).parent / "fixtures" / "books"
 TINY = BOOKS / "tiny" / "chapters"
@@ -149,6 +152,35 @@ def test_a_cell_over_the_timeout_is_interrupted_and_the_next_cell_runs():
     assert error.message == "spin (loop.qmd:5) exceeded the 2 s timeout; interrupted"
     assert "KeyboardInterrupt" in error.traceback
     assert [v.text for v in run.inline] == ["still runs"]
+
+
+def _slow_setup(monkeypatch, seconds: float) -> None:
+    """The verifier's own set-up cell takes ``seconds`` (as on a stalled, busy machine)."""
+    code = f"{runner._KERNEL_CODE}\nimport time\ntime.sleep({seconds})\n"
+    monkeypatch.setattr(runner, "_KERNEL_CODE", code)
+
+
+def test_the_verifiers_own_cells_are_not_held_to_the_authors_cell_timeout(monkeypatch):
+    _slow_setup(monkeypatch, 1.5)
+    run = _run(TINY / "ridge.qmd", timeout=1)
+    assert run.errors == ()
+    assert [v.text for v in run.inline] == ["989.4", "**295 FLOP/byte**"]
+
+
+def test_the_verifiers_own_cells_are_held_to_the_kernel_start_up_budget(monkeypatch):
+    _slow_setup(monkeypatch, 3)
+    options = RunOptions(timeout=5, startup_timeout=1)
+
+    async def run_on_a_kernel_started_without_that_budget():
+        kernel = await start_kernel(cwd=TINY, startup_timeout=60)
+        return await run_chapter_async(read_qmd(TINY / "ridge.qmd"), options, kernel)
+
+    run = asyncio.run(run_on_a_kernel_started_without_that_budget())
+    (error,) = run.errors
+    assert (error.kind, error.message) == (
+        "timeout",
+        "the verifier's own code did not finish within 1 s",
+    )
 
 
 def test_a_dying_kernel_names_the_cell_that_killed_it():
