@@ -59,8 +59,41 @@ async def start_kernel(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     startup_timeout: float = 60,
+    attempts: int = 2,
 ) -> Kernel:
-    """Start a kernel and wait until it answers; raise ``KernelStartError`` when it cannot."""
+    """Start a kernel and wait until it answers; raise ``KernelStartError`` when it cannot.
+
+    A kernel that dies before it answers is started again (``attempts`` in all) on fresh
+    ports: the client picks free ports, closes them and the kernel binds them later, so a
+    busy machine can take one in between ("Address already in use", jupyter_client#154).
+    A kernel that is alive but silent for ``startup_timeout`` is not retried.
+    """
+    if attempts < 1:
+        raise ValueError(f"attempts must be at least 1, got {attempts}")
+    attempt = 0
+    while True:
+        attempt += 1
+        kernel = await _launch(kernel_name, cwd, env)
+        try:
+            await kernel.client.wait_for_ready(timeout=startup_timeout)
+        except Exception as exc:
+            died = not await kernel.manager.is_alive()
+            await kernel.shutdown()
+            if died and attempt < attempts:
+                continue
+            what = (
+                "died before it answered"
+                if died
+                else f"did not answer within {startup_timeout:g} s"
+            )
+            starts = f" ({attempt} starts)" if attempt > 1 else ""
+            raise KernelStartError(f"kernel {kernel_name!r} {what}{starts}: {exc}") from exc
+        kernel.client.allow_stdin = False
+        return kernel
+
+
+async def _launch(kernel_name: str, cwd: Path | None, env: dict[str, str] | None) -> Kernel:
+    """Launch the kernel process and open a client's channels (it may not answer yet)."""
     from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import NoSuchKernel
 
@@ -87,15 +120,6 @@ async def start_kernel(
         raise KernelStartError(f"kernel {kernel_name!r} could not start: {exc}") from exc
     client = manager.client()
     client.start_channels()
-    try:
-        await client.wait_for_ready(timeout=startup_timeout)
-    except Exception as exc:
-        kernel = Kernel(manager, client, kernel_name)
-        await kernel.shutdown()
-        raise KernelStartError(
-            f"kernel {kernel_name!r} did not answer within {startup_timeout:g} s: {exc}"
-        ) from exc
-    client.allow_stdin = False
     return Kernel(manager, client, kernel_name, dict(env or {}))
 
 
