@@ -176,19 +176,26 @@ def precision_bytes(precision: str) -> float:
     return value
 
 
-def require_scalar(value: Any, name: str) -> None:
-    """Reject a list/array where one number belongs: name the argument, point at ``sweep``."""
+SOLVE_GRID = "Engine.sweep(models, hardware, batch_sizes=[...], precisions=[...])"
+SERVE_GRID = (
+    "Engine.sweep_serve(models, hardware, batch_sizes=[...], prompt_tokens=[...], "
+    "output_tokens=[...], precisions=[...], tensor_parallel=[...])"
+)
+
+
+def require_scalar(value: Any, name: str, grid: str = SOLVE_GRID) -> None:
+    """Reject a list/array where one number belongs: name the argument, point at the sweep
+    (``grid``) that takes a list of them."""
     if isinstance(value, (list, tuple, range)) or getattr(value, "ndim", 0) > 0:
         raise ValueError(
             f"argument '{name}' takes one number, got {value!r}; for a grid use "
-            "Engine.sweep(models, hardware, batch_sizes=[...], precisions=[...]) "
-            "or call once per value"
+            f"{grid} or call once per value"
         )
 
 
-def require_count(value: Any, name: str) -> int:
+def require_count(value: Any, name: str, grid: str = SOLVE_GRID) -> int:
     """One count, as an int; the library's one rule and wording (``formulas._formula``)."""
-    require_scalar(value, name)
+    require_scalar(value, name, grid)
     require_whole_count(value, name)
     return int(value)
 

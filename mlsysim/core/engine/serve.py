@@ -11,11 +11,14 @@ and beta half its bidirectional ``interconnect_bandwidth``. Pope et al. 2022; Sh
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from mlsysim.core.engine.calibration import Efficiency, efficiency_for
 from mlsysim.core.engine.profiles import ServingProfile
 from mlsysim.core.engine.resolve import (
+    SERVE_GRID,
     hardware_numbers,
     model_numbers,
     precision_bytes,
@@ -48,12 +51,178 @@ def serve(
     ``tensor_parallel`` must divide both the attention and the KV head counts (Megatron splits
     heads across devices); ``precision`` is case-insensitive.
     """
-    batch = require_count(batch_size, "batch_size")
-    prompt = require_count(prompt_tokens, "prompt_tokens")
-    output = require_count(output_tokens, "output_tokens")
-    tp = require_count(tensor_parallel, "tensor_parallel")
+    batch = require_count(batch_size, "batch_size", SERVE_GRID)
+    prompt = require_count(prompt_tokens, "prompt_tokens", SERVE_GRID)
+    output = require_count(output_tokens, "output_tokens", SERVE_GRID)
+    tp = require_count(tensor_parallel, "tensor_parallel", SERVE_GRID)
     precision = precision_name(precision)
     m = model_numbers(model)
+    require_decoder(m)
+    require_context(m, prompt, output)
+    require_head_split(m, tp)
+    hw = hardware_numbers(hardware)
+    if tp > 1:
+        require_link(hw, tp)
+    bpp = precision_bytes(precision)
+    eff = efficiency_for(hw, efficiency)
+    part = hardware_arrays(hw, precision, eff)
+    times = serving_times(
+        **llm_arrays(m, bpp),
+        **part,
+        prompt=prompt,
+        output=output,
+        batch=batch,
+        tp=tp,
+    )
+    return ServingProfile(
+        model=m.name,
+        hardware=hw.name,
+        precision=precision,
+        batch_size=batch,
+        prompt_tokens=prompt,
+        output_tokens=output,
+        tensor_parallel=tp,
+        prefill_bottleneck=times.prefill_bottleneck,
+        decode_bottleneck=times.decode_bottleneck,
+        fits=bool(times.fits),
+        ttft_s=float(times.ttft_s),
+        tpot_s=float(times.tpot_s),
+        memory_floor_s=float(times.memory_floor_s),
+        prefill_comm_s=float(times.prefill_comm_s),
+        decode_comm_s=float(times.decode_comm_s),
+        weights_b=float(times.weights_b),
+        kv_cache_b=float(times.kv_cache_b),
+        memory_capacity_b=hw.memory_capacity,
+        memory_bandwidth_b_per_s=hw.memory_bandwidth,
+        max_batch_size=int(times.max_batch_size),
+        prefill_flop=float(times.prefill_flop),
+        peak_flops_per_s=part["peak"],
+        compute_efficiency=eff.compute,
+        memory_efficiency=eff.memory,
+        overhead_s=eff.overhead_s,
+    )
+
+
+class ServingTimes(NamedTuple):
+    """What :func:`serving_times` returns: scalars, or arrays of the arguments' broadcast shape
+    (bottlenecks then are arrays of "compute"/"memory")."""
+
+    ttft_s: Any
+    tpot_s: Any
+    memory_floor_s: Any
+    prefill_comm_s: Any
+    decode_comm_s: Any
+    prefill_bottleneck: Any
+    decode_bottleneck: Any
+    prefill_flop: Any  # per device
+    weights_b: Any  # all devices
+    kv_cache_b: Any  # the whole batch at prompt + output tokens, all devices
+    fits: Any
+    max_batch_size: Any
+
+
+def serving_times(
+    *,
+    params,
+    n_layers,
+    d_model,
+    n_kv_heads,
+    head_dim,
+    bytes_per_param,
+    peak,
+    bandwidth,
+    capacity,
+    eff_compute,
+    eff_memory,
+    overhead,
+    link,
+    alpha,
+    prompt,
+    output,
+    batch,
+    tp,
+) -> ServingTimes:
+    """Prefill and decode of ``batch`` sequences on ``tp`` devices, on SI magnitudes.
+
+    Every argument is a scalar or a numpy array; arrays broadcast (``Engine.sweep_serve``
+    passes combinations down and batch sizes across), so one call evaluates a whole grid.
+    ``link`` is the per-direction interconnect bandwidth and ``alpha`` its per-hop latency
+    (both unused when ``tp`` is 1: the ring time is 0).
+    """
+
+    def kv(tokens, sequences):
+        return kv_cache_bytes.raw(
+            n_layers, n_kv_heads, head_dim, tokens, sequences, bytes_per_param
+        )
+
+    weights = weight_bytes.raw(params, bytes_per_param)
+    weights_dev = weights / tp
+    roofs = (peak, bandwidth, eff_compute, eff_memory, overhead)
+
+    # Prefill: all prompt tokens in one pass, writing the prompt's KV cache.
+    p_flops = prefill_flops.raw(params, n_layers, d_model, prompt, batch) / tp
+    p_bytes = weights_dev + kv(prompt, batch) / tp
+    p_comm = tensor_parallel_allreduce_time.raw(
+        n_layers, batch * prompt, d_model, bytes_per_param, tp, link, alpha
+    )
+    prefill_time, prefill_bound = roofline_step(p_flops, p_bytes, *roofs)
+
+    # Decode: one token per sequence per step, at the mean context over the output.
+    context = prompt + output / 2.0
+    d_flops = decode_step_flops.raw(params, n_layers, d_model, context, batch) / tp
+    d_bytes = weights_dev + kv(context, batch) / tp
+    d_comm = tensor_parallel_allreduce_time.raw(
+        n_layers, batch, d_model, bytes_per_param, tp, link, alpha
+    )
+    step, decode_bound = roofline_step(d_flops, d_bytes, *roofs)
+    floor = memory_time.raw(d_bytes, bandwidth)  # every weight and KV byte, at full bandwidth
+
+    kv_total = kv(prompt + output, batch)
+    group_capacity = capacity * tp
+    return ServingTimes(
+        ttft_s=prefill_time + p_comm,
+        tpot_s=np.maximum(step + d_comm, floor),  # the memory floor: no decode step is faster
+        memory_floor_s=floor,
+        prefill_comm_s=p_comm,
+        decode_comm_s=d_comm,
+        prefill_bottleneck=prefill_bound,
+        decode_bottleneck=decode_bound,
+        prefill_flop=p_flops,
+        weights_b=weights,
+        kv_cache_b=kv_total,
+        fits=weights + kv_total <= group_capacity,
+        max_batch_size=max_batch_size.raw(group_capacity, weights, kv(prompt + output, 1)),
+    )
+
+
+def llm_arrays(m: Any, bytes_per_param: float) -> dict[str, float]:
+    """The model's keyword arguments of :func:`serving_times`."""
+    return {
+        "params": m.params,
+        "n_layers": m.n_layers,
+        "d_model": m.d_model,
+        "n_kv_heads": m.n_kv_heads,
+        "head_dim": m.head_dim,
+        "bytes_per_param": bytes_per_param,
+    }
+
+
+def hardware_arrays(hw: Any, precision: str, eff: Efficiency) -> dict[str, float]:
+    """The part's keyword arguments of :func:`serving_times` at ``precision``."""
+    return {
+        "peak": hw.peak(precision),
+        "bandwidth": hw.memory_bandwidth,
+        "capacity": hw.memory_capacity,
+        "eff_compute": eff.compute,
+        "eff_memory": eff.memory,
+        "overhead": eff.overhead_s,
+        "link": hw.link_bandwidth or 1.0,  # per direction
+        "alpha": hw.interconnect_latency or 0.0,  # [s] per ring hop
+    }
+
+
+def require_decoder(m: Any) -> None:
+    """``ValueError`` unless ``m`` is a transformer that generates tokens (not an encoder)."""
     if not m.is_transformer:
         raise ValueError(
             f"serve() needs a transformer with an architecture; model {m.name!r} has none "
@@ -64,76 +233,9 @@ def serve(
             f"serve() generates tokens; model {m.name!r} is an encoder, which generates none "
             "(use Engine.solve: one sample is one sequence of its context_length tokens)"
         )
-    _require_context(m, prompt, output)
-    _require_head_split(m, tp)
-    hw = hardware_numbers(hardware)
-    if tp > 1:
-        _require_link(hw, tp)
-    peak = hw.peak(precision)
-    bpp = precision_bytes(precision)
-    eff = efficiency_for(hw, efficiency)
-    bw = hw.memory_bandwidth
-    link = hw.link_bandwidth or 1.0  # per direction; unused when tp == 1 (ring time is 0)
-    alpha = hw.interconnect_latency or 0.0  # [s] per ring hop; unused when tp == 1
-    layers, d_model = m.n_layers, m.d_model
-
-    def kv(tokens: float, sequences: float) -> float:
-        return kv_cache_bytes.raw(layers, m.n_kv_heads, m.head_dim, tokens, sequences, bpp)
-
-    weights = weight_bytes.raw(m.params, bpp)
-    weights_dev = weights / tp
-
-    # Prefill: all prompt tokens in one pass, writing the prompt's KV cache.
-    p_flops = prefill_flops.raw(m.params, layers, d_model, prompt, batch) / tp
-    p_bytes = weights_dev + kv(prompt, batch) / tp
-    p_comm = tensor_parallel_allreduce_time.raw(
-        layers, batch * prompt, d_model, bpp, tp, link, alpha
-    )
-    roofs = (peak, bw, eff.compute, eff.memory, eff.overhead_s)
-    prefill_time, prefill_bound = roofline_step(p_flops, p_bytes, *roofs)
-    ttft = prefill_time + p_comm
-
-    # Decode: one token per sequence per step, at the mean context over the output.
-    context = prompt + output / 2.0
-    d_flops = decode_step_flops.raw(m.params, layers, d_model, context, batch) / tp
-    d_bytes = weights_dev + kv(context, batch) / tp
-    d_comm = tensor_parallel_allreduce_time.raw(layers, batch, d_model, bpp, tp, link, alpha)
-    step, decode_bound = roofline_step(d_flops, d_bytes, *roofs)
-    floor = memory_time.raw(d_bytes, bw)  # every weight and KV byte, at full bandwidth
-    tpot = max(step + d_comm, floor)  # the memory floor: no decode step is faster
-
-    kv_total = kv(prompt + output, batch)
-    capacity = hw.memory_capacity * tp
-    return ServingProfile(
-        model=m.name,
-        hardware=hw.name,
-        precision=precision,
-        batch_size=batch,
-        prompt_tokens=prompt,
-        output_tokens=output,
-        tensor_parallel=tp,
-        prefill_bottleneck=prefill_bound,
-        decode_bottleneck=decode_bound,
-        fits=weights + kv_total <= capacity,
-        ttft_s=ttft,
-        tpot_s=tpot,
-        memory_floor_s=floor,
-        prefill_comm_s=p_comm,
-        decode_comm_s=d_comm,
-        weights_b=weights,
-        kv_cache_b=kv_total,
-        memory_capacity_b=hw.memory_capacity,
-        memory_bandwidth_b_per_s=bw,
-        max_batch_size=int(max_batch_size.raw(capacity, weights, kv(prompt + output, 1))),
-        prefill_flop=p_flops,
-        peak_flops_per_s=peak,
-        compute_efficiency=eff.compute,
-        memory_efficiency=eff.memory,
-        overhead_s=eff.overhead_s,
-    )
 
 
-def _require_link(hw: Any, tp: int) -> None:
+def require_link(hw: Any, tp: int) -> None:
     """``ValueError`` naming ``tensor_parallel`` when the part lacks a sourced link: bandwidth
     (beta) or per-hop latency (alpha). A missing alpha is not taken as 0: that would silently
     drop the 2(p-1) hops that dominate a small decode all-reduce."""
@@ -154,7 +256,7 @@ def _require_link(hw: Any, tp: int) -> None:
         )
 
 
-def _require_context(m: Any, prompt: int, output: int) -> None:
+def require_context(m: Any, prompt: int, output: int) -> None:
     """``ValueError`` naming both arguments when the sequence outgrows the model's context."""
     context = int(m.spec.arch.context_length)
     if prompt + output > context:
@@ -165,7 +267,7 @@ def _require_context(m: Any, prompt: int, output: int) -> None:
         )
 
 
-def _require_head_split(m: Any, tp: int) -> None:
+def require_head_split(m: Any, tp: int) -> None:
     """``ValueError`` naming ``tensor_parallel`` when ``tp`` does not divide both head counts."""
     heads, kv_heads = int(m.n_heads), int(m.n_kv_heads)
     if heads % tp or kv_heads % tp:
