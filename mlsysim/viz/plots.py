@@ -33,8 +33,9 @@ _SUFFIX_UNITS = (  # sweep column suffix -> pint unit of its SI floats (longest 
     ("_b", "byte"),
 )
 
-# Every numeric column of ``Engine.sweep`` (mlsysim.core.engine.sweep.COLUMNS): axis name and
-# the pint unit of its SI floats ("dimensionless" for a fraction; None for a pure count)
+# Every numeric column of ``Engine.sweep`` and ``Engine.sweep_serve`` (their COLUMNS and
+# SERVE_COLUMNS): axis name and the pint unit of its SI floats ("dimensionless" for a fraction;
+# None for a pure count)
 _SWEEP_COLUMNS = {
     "batch_size": ("Batch size", None),
     "latency_s": ("Latency", "s"),
@@ -43,6 +44,16 @@ _SWEEP_COLUMNS = {
     "mfu": ("MFU", "dimensionless"),
     "energy_j": ("Energy", "J"),  # "Energy per sample/token" from the rows' unit column
     "memory_required_b": ("Memory required", "byte"),
+    "tensor_parallel": ("Tensor-parallel devices", None),
+    "prompt_tokens": ("Prompt tokens", None),
+    "output_tokens": ("Output tokens", None),
+    "ttft_s": ("Time to first token", "s"),
+    "tpot_s": ("Time per output token", "s"),
+    "e2e_latency_s": ("End-to-end latency", "s"),
+    "tokens_per_s": ("Throughput", "token/s"),
+    "memory_floor_s": ("Decode memory floor", "s"),
+    "kv_cache_b": ("KV cache", "byte"),
+    "max_batch_size": ("Largest batch that fits", None),
 }
 # Columns that count the sweep's per-row ``unit`` ("sample" or "token", as
 # PerformanceProfile.unit): their label names it, e.g. "Throughput [tokens/s]"

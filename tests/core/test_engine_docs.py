@@ -13,7 +13,7 @@ EXAMPLE = re.compile(r"```python\n(.*?)```\n```\n(.*?)```", re.DOTALL)
 
 def test_every_example_prints_its_documented_output():
     examples = EXAMPLE.findall(DOC.read_text(encoding="utf-8"))
-    assert len(examples) == 5  # solve, serve, train, sweep, scenarios
+    assert len(examples) == 6  # solve, serve, train, sweep, sweep_serve, scenarios
     namespace: dict = {}
     for code, expected in examples:
         buffer = io.StringIO()

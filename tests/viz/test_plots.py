@@ -223,6 +223,41 @@ def test_every_numeric_engine_sweep_column_has_a_label_with_its_unit():
         assert list(axes.get_lines()[0].get_ydata()) == [r[column] for r in table]
 
 
+SERVE_SWEEP_LABELS = {  # every numeric column of Engine.sweep_serve, its axis label
+    "tensor_parallel": "Tensor-parallel devices",
+    "prompt_tokens": "Prompt tokens",
+    "output_tokens": "Output tokens",
+    "batch_size": "Batch size",
+    "ttft_s": "Time to first token [s]",
+    "tpot_s": "Time per output token [s]",
+    "e2e_latency_s": "End-to-end latency [s]",
+    "tokens_per_s": "Throughput [tokens/s]",
+    "memory_floor_s": "Decode memory floor [s]",
+    "kv_cache_b": "KV cache [B]",
+    "memory_required_b": "Memory required [B]",
+    "max_batch_size": "Largest batch that fits",
+}
+
+
+def test_every_numeric_serving_sweep_column_has_a_label_with_its_unit():
+    from mlsysim import Engine
+    from mlsysim.core.engine.sweep_serve import SERVE_COLUMNS
+
+    table = Engine.sweep_serve("Llama2_7B", "H100", batch_sizes=[1, 8])
+    row = table[0]
+    numeric = [c for c in SERVE_COLUMNS if type(row[c]) in (int, float)]
+    assert numeric == list(SERVE_SWEEP_LABELS)  # a new numeric column needs a label here
+    for column, label in SERVE_SWEEP_LABELS.items():
+        axes = plot_sweep(table, "batch_size", column).axes[0]
+        assert axes.get_ylabel() == label
+        assert list(axes.get_lines()[0].get_ydata()) == [r[column] for r in table]
+    axes = plot_sweep(table, "batch_size", "tpot_s", y_unit="ms").axes[0]
+    assert axes.get_ylabel() == "Time per output token [ms]"
+    assert list(axes.get_lines()[0].get_ydata()) == pytest.approx([7.306711, 8.358417], rel=1e-6)
+    with pytest.raises(FormatError, match="counts token/s, not samples"):
+        plot_sweep(table, "batch_size", "tokens_per_s", y_unit="ksample/s")
+
+
 MIXED = ["ResNet50", "Llama2_7B"]  # a CNN (samples) and a transformer (tokens) in one plot
 
 

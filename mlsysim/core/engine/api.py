@@ -1,10 +1,11 @@
-"""``Engine``: the one entry point for solve (inference), serve (LLMs), train and sweep."""
+"""``Engine``: the one entry point for solve (inference), serve (LLMs), train and the sweeps."""
 
 from __future__ import annotations
 
 from mlsysim.core.engine.serve import serve
 from mlsysim.core.engine.solve import solve
 from mlsysim.core.engine.sweep import sweep
+from mlsysim.core.engine.sweep_serve import sweep_serve
 from mlsysim.core.engine.train import train
 
 
@@ -19,3 +20,4 @@ class Engine:
     serve = staticmethod(serve)
     train = staticmethod(train)
     sweep = staticmethod(sweep)
+    sweep_serve = staticmethod(sweep_serve)

@@ -124,7 +124,7 @@ def sweep(
     ``skip_unsupported=False``, which raises the part's ``UnknownNameError``; a name that is no
     precision at all (``"fp7"``) always raises ``UnknownNameError`` listing the close ones.
     """
-    batches = np.asarray(_batch_sizes(batch_sizes), dtype=float)
+    batches = np.asarray(checked_batch_sizes(batch_sizes), dtype=float)
     combos, skipped = _combinations(models, hardware, precisions, efficiency, skip_unsupported)
     if not combos:
         return SweepTable({}, skipped)
@@ -153,9 +153,9 @@ def sweep(
     grid = latency.shape
     energy = energy_formula.raw(tdp[col], latency) / batches  # NaN where no sourced TDP
     columns = {
-        "model": _repeat(names_m, grid),
-        "hardware": _repeat(names_h, grid),
-        "precision": _repeat(names_p, grid),
+        "model": repeat_names(names_m, grid),
+        "hardware": repeat_names(names_h, grid),
+        "precision": repeat_names(names_p, grid),
         "batch_size": np.broadcast_to(batches.astype(int), grid).ravel(),
         "latency_s": latency.ravel(),
         "throughput_per_s": (batches[None, :] / latency).ravel(),
@@ -165,20 +165,20 @@ def sweep(
         "energy_j": energy.ravel(),
         "memory_required_b": moved2.ravel(),
         "fits": (moved2 <= cap[col]).ravel(),
-        "unit": _repeat(units, grid),
+        "unit": repeat_names(units, grid),
     }
     return SweepTable(columns, skipped)
 
 
 def _combinations(models, hardware, precisions, efficiency, skip_unsupported):
     combos, skipped = [], []
-    names = list(map(precision_name, _as_list(precisions)))
+    names = list(map(precision_name, as_list(precisions)))
     widths = [precision_bytes(name) for name in names]  # not a precision at all: raises here
-    for model in _as_list(models):
+    for model in as_list(models):
         m = model_numbers(model)
         unit = sample_unit(context_tokens(m))
         kv = [context_kv_bytes(m, width) for width in widths]
-        for part in _as_list(hardware):
+        for part in as_list(hardware):
             hw = hardware_numbers(part)
             eff = efficiency_for(hw, efficiency)
             for precision, width, kv_seq in zip(names, widths, kv, strict=True):
@@ -210,9 +210,9 @@ def _combinations(models, hardware, precisions, efficiency, skip_unsupported):
     return combos, skipped
 
 
-def _batch_sizes(value: Any) -> list:
+def checked_batch_sizes(value: Any) -> list:
     """Each batch size checked as ``Engine.solve`` checks its one (same rule, same message)."""
-    sizes = _as_list(value)
+    sizes = as_list(value)
     if not sizes:
         raise ValueError(f"argument 'batch_sizes' needs at least one batch size, got {value!r}")
     for size in sizes:
@@ -220,13 +220,15 @@ def _batch_sizes(value: Any) -> list:
     return sizes
 
 
-def _as_list(value: Any) -> list:
+def as_list(value: Any) -> list:
+    """One name or spec as a one-item list; a list, tuple, set or array as a list."""
     if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray, set)):
         return [value]
     return list(value)
 
 
-def _repeat(names: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+def repeat_names(names: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """Each combination's value once per batch size: the flattened grid's column."""
     return np.repeat(names.astype(object), grid[1])
 
 
