@@ -68,7 +68,8 @@ class Evaluation:
 class Scenario:
     """A workload, its target hardware and constraints. Quantities carry units; None = no limit.
 
-    Inference: ``latency_slo`` bounds one batch, ``power_budget`` the device's active power,
+    Inference: ``latency_slo`` bounds one batch, ``power_budget`` the device's peak draw
+    (``peak_power``: inference or radio transmit, the larger),
     ``energy_budget`` the energy per inference, ``throughput_target`` samples/s per device.
     Serving: ``latency_slo`` bounds TTFT, ``tpot_slo`` each output token, ``throughput_target``
     tokens/s per replica. Training: ``training_deadline`` bounds wall-clock time and
@@ -195,6 +196,11 @@ class Scenario:
         on_air = self.radio_events_per_day * self.radio_airtime / Q_(SECONDS_PER_DAY, "s")
         return (on_air * self.radio_power).to("W")
 
+    @property
+    def peak_power(self) -> Any:
+        """The device's highest draw [W]: see :func:`peak_device_power`."""
+        return peak_device_power(self.hardware, self.radio_power)
+
     def profile(self) -> Any:
         """The engine's profile of this workload (solve, serve or train)."""
         return _profile(self)
@@ -299,7 +305,13 @@ def _inference_checks(scenario: Scenario, p: Any) -> Iterator[ConstraintCheck]:
     if scenario.throughput_target is not None:
         yield _check("throughput", p.throughput, scenario.throughput_target, "min", "throughput")
     if scenario.power_budget is not None:
-        yield _check("power", hw.tdp, scenario.power_budget, "max", "peak power (TDP)")
+        peak = peak_device_power(hw, scenario.radio_power)
+        what = (
+            "radio TX"
+            if scenario.radio_power is not None and peak == scenario.radio_power
+            else "inference"
+        )
+        yield _check("power", peak, scenario.power_budget, "max", f"peak power ({what})")
     if scenario.energy_budget is not None and p.energy is not None:
         yield _check("energy", p.energy, scenario.energy_budget, "max", "energy per inference")
     overloaded = demanded is not None and demanded > 1.0  # no duty cycle to estimate power from
@@ -356,6 +368,15 @@ def _training_checks(scenario: Scenario, t: Any) -> Iterator[ConstraintCheck]:
 
 
 _CHECKS = {"inference": _inference_checks, "serving": _serving_checks, "training": _training_checks}
+
+
+def peak_device_power(hardware: Any, radio_power: Any = None) -> Any:
+    """The highest draw [W] of a device running inference on ``hardware``: its busy power
+    (``HardwareSpec.busy_power``) or, for a device with a radio, the radio's transmit power,
+    whichever is larger. They are separate stretches of the day, as in the battery estimate;
+    a datasheet's transmit figure is the whole chip's draw."""
+    busy = hardware.busy_power.to("W")
+    return busy if radio_power is None else max(busy, radio_power.to("W"))
 
 
 def _average_power(scenario: Scenario) -> Any:

@@ -42,6 +42,7 @@ ALIASES = {"failures_per_year": ("failure_rate", "1/year")}
 FIELD_UNITS = {
     # performance
     "active_power": "W",
+    "peak_power": "W",
     "latency": "ms",
     "throughput": "1/s",
     "energy_per_inference": "J",

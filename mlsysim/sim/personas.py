@@ -99,7 +99,7 @@ _PERSONAS = (
         scale=10_000_000,
         scale_unit="devices",
         constraints=(
-            ConstraintSpec("power budget", "performance.active_power", "power_budget"),
+            ConstraintSpec("power budget", "performance.peak_power", "power_budget"),
             ConstraintSpec("latency", "performance.latency", "latency_slo"),
         ),
         description="Deploys MCUs by the million on batteries; the power budget rules.",

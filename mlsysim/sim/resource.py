@@ -9,7 +9,7 @@ from mlsysim.sim.choices import merge
 from mlsysim.sim.economics import EconomicsSimulation, fill_economics
 from mlsysim.sim.ledger import Ledger
 from mlsysim.sim.reliability import ReliabilitySimulation, fill_reliability
-from mlsysim.sim.sustainability import SustainabilitySimulation, fill_sustainability
+from mlsysim.sim.sustainability import SustainabilitySimulation, fill_sustainability, peak_power
 
 
 def fill_performance(ledger: Ledger, lab: Lab) -> None:
@@ -21,6 +21,7 @@ def fill_performance(ledger: Ledger, lab: Lab) -> None:
     workload = lab.scenario.workload
     section["workload"] = workload
     section["active_power"] = lab.hardware.busy_power.to("W")
+    section["peak_power"] = peak_power(lab)
     if workload == "inference":
         section["latency"] = p.latency
         section["throughput"] = p.throughput

@@ -63,6 +63,15 @@ def radio_energy_per_device(lab: Lab) -> Any:
     return energy(scenario.radio_average_power, lab.duration)
 
 
+def peak_power(lab: Lab) -> Any:
+    """The device's highest draw [W], as ``Scenario.peak_power``: its busy power or, when the
+    radio counts (choice ``include_radio``), the radio's transmit power, the larger."""
+    from mlsysim.core.scenarios import peak_device_power
+
+    counted = lab.choices.get("include_radio", True)
+    return peak_device_power(lab.hardware, lab.scenario.radio_power if counted else None)
+
+
 def fleet_energy(lab: Lab) -> dict[str, Any]:
     """IT energy of the fleet or cluster over the duration, its parts and the facility energy."""
     from mlsysim.core.formulas.sustainability import energy

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import mlsysim
@@ -70,8 +72,22 @@ def test_doorbell_margins_and_battery_life_by_hand():
         "battery life (compute + sleep + radio) 40.9 d < 365 d (-89% margin)"
     )
     assert result.feasible is False and [c.name for c in result.violations] == ["battery_life"]
-    # the power budget is checked against the flat-out draw (both cores, 91.7 mA x 3.3 V)
-    assert checks["power"].reason == "peak power (TDP) 0.303 W <= 1.5 W (+80% margin)"
+    # the power budget is checked against the device's peak draw: Wi-Fi transmit (355 mA x
+    # 3.3 V = 1.17 W, the whole chip) beats inference on one core (0.239 W)
+    assert door.peak_power == Q_(1.17, "W")
+    assert checks["power"].margin_fraction == pytest.approx((1.5 - 1.17) / 1.5)
+    assert checks["power"].reason == "peak power (radio TX) 1.17 W <= 1.5 W (+22% margin)"
+
+
+def test_without_a_radio_the_peak_power_is_what_inference_draws():
+    quiet = dataclasses.replace(
+        Applications.Doorbell, radio_events_per_day=None, radio_airtime=None, radio_power=None
+    )
+    assert quiet.peak_power == Q_(0.239, "W")  # ESP32-S3 busy_power: one core, radio off
+    checks = {c.name: c for c in quiet.evaluate().constraints}
+    assert checks["power"].reason == "peak power (inference) 0.239 W <= 1.5 W (+84% margin)"
+    av = {c.name: c for c in Applications.AV.evaluate().constraints}  # no active_power: TDP
+    assert av["power"].reason == "peak power (inference) 60 W <= 60 W (+0% margin)"
 
 
 def test_av_meets_the_30fps_deadline():

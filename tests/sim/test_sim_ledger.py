@@ -142,9 +142,19 @@ def test_resource_simulation_fills_every_section_and_the_constraint():
     assert ledger.performance.mfu.m_as("") <= 1
     assert ledger.constraint.name == "power budget"
     assert ledger.constraint.met
-    assert ledger.constraint.margin_fraction == pytest.approx((1.5 - 0.239) / 1.5)
+    # the device's peak draw, as the scenario checks it: Wi-Fi transmit (1.17 W) over one busy
+    # core (0.239 W); without the radio, the busy core
+    assert ledger.performance.peak_power_w == 1.17
+    assert ledger.constraint.margin_fraction == pytest.approx((1.5 - 1.17) / 1.5)
+    checks = {c.name: c for c in mlsysim.Applications.Doorbell.evaluate().constraints}
+    assert ledger.constraint.margin_fraction == pytest.approx(checks["power"].margin_fraction)
     assert ledger.to_dict()["constraint"]["met"] is True
     assert ledger.choices["region"] == "Quebec"
+    quiet = ResourceSimulation(mlsysim.Applications.Doorbell, "TinyPioneer").evaluate(
+        {"include_radio": False}
+    )
+    assert quiet.performance.peak_power_w == quiet.performance.active_power_w == 0.239
+    assert quiet.constraint.margin_fraction == pytest.approx((1.5 - 0.239) / 1.5)
 
 
 def test_resource_simulation_validates_its_merged_choices():

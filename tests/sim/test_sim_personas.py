@@ -71,13 +71,13 @@ class Minimal(BaseSimulation):
     )
 
     def fill(self, ledger, lab):
-        ledger.performance["active_power"] = Q_(lab.choices["watts"], "W")
+        ledger.performance["peak_power"] = Q_(lab.choices["watts"], "W")
 
 
 def test_a_subclass_declares_choices_once_and_gets_validation_for_free():
     sim = Minimal("Doorbell", "TinyPioneer")
     ledger = sim.evaluate({"watts": 2})  # an int is accepted for a float choice
-    assert ledger.performance.active_power_w == 2.0
+    assert ledger.performance.peak_power_w == 2.0
     assert not ledger.constraint.met  # 2 W against the Doorbell's 1.5 W budget
     assert ledger.constraint.margin_fraction == pytest.approx(-1 / 3)
     assert ledger.constraint.describe() == (
@@ -147,7 +147,7 @@ def test_a_numeric_choice_takes_a_quantity_in_a_convertible_unit():
     with pytest.raises(ChoiceError, match=r"^choice 'battery_wh' = -1.0 is out of range"):
         battery.validate(Q_(-1, "Wh"))
     sim = Minimal("Doorbell", "TinyPioneer")
-    assert sim.evaluate({"watts": Q_(1200, "mW")}).performance.active_power_w == 1.2
+    assert sim.evaluate({"watts": Q_(1200, "mW")}).performance.peak_power_w == 1.2
     from mlsysim.sim.choices import DURATION
 
     assert DURATION.validate(Q_(2, "week")) == 14.0  # docs/labs.md
