@@ -45,9 +45,14 @@ def _forget_dimensions_of_the_defaults(registry: pint.UnitRegistry) -> None:
     ``byte`` dimensionless: ``Q_(1, "GB").to("byte")`` raised. A warm disk cache hid the bug,
     because pint 0.25 never puts the cache it loads back in place. An empty cache is refilled
     lazily from the final definitions, exactly as a warm build's is; ``get_compatible_units``
-    then finds nothing, as with any disk-cached pint registry.
+    then finds nothing, as with any disk-cached pint registry. pint's context facet keeps the
+    no-context cache under ``_caches[()]`` and switches back to it on leaving a context, so the
+    fresh cache goes there too (else ``with ureg.context("sp")`` brought the stale one back).
     """
-    registry._cache = type(registry._cache)()
+    fresh = type(registry._cache)()
+    registry._cache = fresh
+    registry._caches.clear()  # variants per context combination would derive from the stale one
+    registry._caches[()] = fresh
 
 
 class _LazyRegistry:
