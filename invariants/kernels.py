@@ -88,6 +88,9 @@ async def start_kernel(
             )
             starts = f" ({attempt} starts)" if attempt > 1 else ""
             raise KernelStartError(f"kernel {kernel_name!r} {what}{starts}: {exc}") from exc
+        except BaseException:  # cancelled (a pool closing early): never leave the process
+            await kernel.shutdown()
+            raise
         kernel.client.allow_stdin = False
         return kernel
 
@@ -117,10 +120,25 @@ async def _launch(kernel_name: str, cwd: Path | None, env: dict[str, str] | None
             no_kernel=True,
         ) from exc
     except Exception as exc:  # a broken spec: bad argv, missing interpreter
+        await _stop(manager)
         raise KernelStartError(f"kernel {kernel_name!r} could not start: {exc}") from exc
+    except BaseException:  # cancelled while launching: the process may already run
+        await _stop(manager)
+        raise
     client = manager.client()
-    client.start_channels()
+    try:
+        client.start_channels()
+    except Exception as exc:  # e.g. "too many open files": the kernel runs, unreachable
+        await Kernel(manager, client, kernel_name).shutdown()
+        raise KernelStartError(f"kernel {kernel_name!r} could not be reached: {exc}") from exc
     return Kernel(manager, client, kernel_name, dict(env or {}))
+
+
+async def _stop(manager: Any) -> None:
+    """Shut down whatever ``manager`` launched (nothing, if it launched nothing)."""
+    with contextlib.suppress(Exception):
+        if manager.has_kernel:
+            await manager.shutdown_kernel(now=True)
 
 
 class KernelPool:
