@@ -127,7 +127,7 @@ def test_a_bad_batch_size_is_named_in_the_words_solve_uses(batches, bad):
 def test_no_batch_size_at_all_is_refused():
     with pytest.raises(ValueError) as err:
         Engine.sweep("ResNet50", "H100", [])
-    assert str(err.value) == "argument 'batch_sizes' needs at least one batch size, got []"
+    assert str(err.value) == "argument 'batch_sizes' needs at least one value, got []"
 
 
 def test_precision_names_are_case_insensitive_and_reported_canonically():

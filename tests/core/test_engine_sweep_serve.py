@@ -123,7 +123,7 @@ def test_skip_unsupported_false_raises_the_parts_error():
         ({"output_tokens": [8, 2.5]}, "argument 'output_tokens' must be a whole number >= 1"),
     ],
 )
-def test_bad_input_is_refused_before_anything_is_computed(arguments, message):
+def test_bad_input_is_refused_naming_the_argument(arguments, message):
     call = {"models": "Llama2_7B", "hardware": "H100", **arguments}
     with pytest.raises(ValueError) as caught:
         Engine.sweep_serve(**call)
@@ -148,4 +148,46 @@ def test_serve_given_a_list_points_at_sweep_serve():
 def test_to_pandas_has_the_serving_columns(table):
     frame = table.to_pandas()
     assert frame.shape == (len(table), len(SERVE_COLUMNS))
-    assert frame["tokens_per_s"].iloc[0] == pytest.approx(table[0]["tokens_per_s"])
+    generated = frame["batch_size"] * frame["output_tokens"]  # tokens per request batch
+    assert list(frame["tokens_per_s"]) == pytest.approx(list(generated / frame["e2e_latency_s"]))
+
+
+@pytest.mark.parametrize("sweep", [Engine.sweep, Engine.sweep_serve])
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"models": None}, "argument 'models' needs at least one model, got None"),
+        ({"models": []}, "argument 'models' needs at least one model, got []"),
+        ({"hardware": ()}, "argument 'hardware' needs at least one hardware part, got ()"),
+        ({"precisions": []}, "argument 'precisions' needs at least one precision, got []"),
+        (
+            {"batch_sizes": None},
+            "argument 'batch_sizes' must be a whole number >= 1 (a count), got None",
+        ),
+        (
+            {"batch_sizes": [[1, 2]]},
+            "argument 'batch_sizes' takes one count or a flat list of counts, got [[1, 2]]",
+        ),
+    ],
+)
+def test_both_sweeps_name_the_argument_that_is_missing_or_nested(sweep, arguments, message):
+    with pytest.raises(ValueError) as caught:
+        sweep(**{"models": "Llama2_7B", "hardware": "H100", **arguments})
+    assert str(caught.value) == message
+
+
+def test_a_set_sweeps_in_sorted_order_and_a_0d_array_is_one_value():
+    table = Engine.sweep_serve("Llama2_7B", {"H100", "A100"}, batch_sizes={64, 1, 8})
+    assert [(r["hardware"], r["batch_size"]) for r in table] == [
+        ("A100", 1), ("A100", 8), ("A100", 64), ("H100", 1), ("H100", 8), ("H100", 64),
+    ]  # fmt: skip
+    (row,) = Engine.sweep_serve("Llama2_7B", "H100", batch_sizes=np.array(8))
+    assert row["batch_size"] == 8
+
+
+def test_serve_refuses_a_missing_count_in_the_count_rules_words():
+    with pytest.raises(ValueError) as caught:
+        Engine.serve("Llama2_7B", "H100", output_tokens=None)
+    assert str(caught.value) == (
+        "argument 'output_tokens' must be a whole number >= 1 (a count), got None"
+    )

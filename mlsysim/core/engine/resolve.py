@@ -194,9 +194,12 @@ def require_scalar(value: Any, name: str, grid: str = SOLVE_GRID) -> None:
 
 
 def require_count(value: Any, name: str, grid: str = SOLVE_GRID) -> int:
-    """One count, as an int; the library's one rule and wording (``formulas._formula``)."""
+    """One count, as an int; the library's one rule and wording (``formulas._formula``, where
+    None means "not given": here a count is required, so None is refused in the same words)."""
     require_scalar(value, name, grid)
     require_whole_count(value, name)
+    if value is None:
+        raise ValueError(f"argument '{name}' must be a whole number >= 1 (a count), got None")
     return int(value)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from mlsysim.core.engine.calibration import Efficiency, efficiency_for
 from mlsysim.core.engine.profiles import sample_unit
 from mlsysim.core.engine.resolve import (
+    SOLVE_GRID,
     hardware_numbers,
     model_numbers,
     precision_bytes,
@@ -124,7 +125,10 @@ def sweep(
     ``skip_unsupported=False``, which raises the part's ``UnknownNameError``; a name that is no
     precision at all (``"fp7"``) always raises ``UnknownNameError`` listing the close ones.
     """
-    batches = np.asarray(checked_batch_sizes(batch_sizes), dtype=float)
+    batches = np.asarray(checked_counts(batch_sizes, "batch_sizes"), dtype=float)
+    models = checked_names(models, "models", "model")
+    hardware = checked_names(hardware, "hardware", "hardware part")
+    precisions = checked_names(precisions, "precisions", "precision")
     combos, skipped = _combinations(models, hardware, precisions, efficiency, skip_unsupported)
     if not combos:
         return SweepTable({}, skipped)
@@ -210,20 +214,41 @@ def _combinations(models, hardware, precisions, efficiency, skip_unsupported):
     return combos, skipped
 
 
-def checked_batch_sizes(value: Any) -> list:
-    """Each batch size checked as ``Engine.solve`` checks its one (same rule, same message)."""
-    sizes = as_list(value)
-    if not sizes:
-        raise ValueError(f"argument 'batch_sizes' needs at least one batch size, got {value!r}")
-    for size in sizes:
-        require_count(size, "batch_sizes")
-    return sizes
+def checked_counts(value: Any, argument: str, grid: str = SOLVE_GRID) -> list[int]:
+    """One count or a flat list of them, each checked as ``Engine.solve`` checks its one (same
+    rule, same message); an empty list or a nested one is refused, naming ``argument``."""
+    counts = as_list(value)
+    if not counts:
+        raise ValueError(f"argument {argument!r} needs at least one value, got {value!r}")
+    for count in counts:
+        if np.ndim(count) > 0 or isinstance(count, (list, tuple, set, range)):
+            raise ValueError(
+                f"argument {argument!r} takes one count or a flat list of counts, got {value!r}"
+            )
+    return [require_count(count, argument, grid) for count in counts]
+
+
+def checked_names(value: Any, argument: str, what: str) -> list:
+    """One name (or spec) or a list of them; None or an empty list is refused, naming
+    ``argument`` (``what`` says what belongs there: "model", "hardware part", "precision")."""
+    names = [] if value is None else as_list(value)
+    if not names:
+        raise ValueError(f"argument {argument!r} needs at least one {what}, got {value!r}")
+    return names
 
 
 def as_list(value: Any) -> list:
-    """One name or spec as a one-item list; a list, tuple, set or array as a list."""
-    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray, set)):
+    """One name or spec as a one-item list; a list, tuple, set or array as a list (a set in
+    sorted order, so rows never depend on hashing)."""
+    if isinstance(value, set):
+        try:
+            return sorted(value)
+        except TypeError:  # specs, or names mixed with specs
+            return sorted(value, key=str)
+    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
         return [value]
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        return [value.item()]
     return list(value)
 
 

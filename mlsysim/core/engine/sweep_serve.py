@@ -19,7 +19,6 @@ from mlsysim.core.engine.resolve import (
     hardware_numbers,
     model_numbers,
     precision_bytes,
-    require_count,
 )
 from mlsysim.core.engine.serve import (
     hardware_arrays,
@@ -30,7 +29,13 @@ from mlsysim.core.engine.serve import (
     require_link,
     serving_times,
 )
-from mlsysim.core.engine.sweep import SweepTable, as_list, checked_batch_sizes, repeat_names
+from mlsysim.core.engine.sweep import (
+    SweepTable,
+    as_list,
+    checked_counts,
+    checked_names,
+    repeat_names,
+)
 from mlsysim.core.precision import precision_name
 from mlsysim.errors import UnknownNameError
 
@@ -83,12 +88,18 @@ def sweep_serve(
     a decoder, a prompt + output beyond a model's context, a tensor parallelism that does not
     divide its heads or a part with no sourced interconnect for it.
     """
-    batches = np.asarray(checked_batch_sizes(batch_sizes), dtype=float)
+    batches = np.asarray(checked_counts(batch_sizes, "batch_sizes", SERVE_GRID), dtype=float)
     counts = {
-        "tensor_parallel": _counts(tensor_parallel, "tensor_parallel"),
-        "prompt_tokens": _counts(prompt_tokens, "prompt_tokens"),
-        "output_tokens": _counts(output_tokens, "output_tokens"),
+        name: checked_counts(value, name, SERVE_GRID)
+        for name, value in (
+            ("tensor_parallel", tensor_parallel),
+            ("prompt_tokens", prompt_tokens),
+            ("output_tokens", output_tokens),
+        )
     }
+    models = checked_names(models, "models", "model")
+    hardware = checked_names(hardware, "hardware", "hardware part")
+    precisions = checked_names(precisions, "precisions", "precision")
     combos, skipped = _combinations(
         models, hardware, precisions, counts, efficiency, skip_unsupported
     )
@@ -158,14 +169,6 @@ def _combinations(models, hardware, precisions, counts, efficiency, skip_unsuppo
                             lengths = {"tp": tp, "prompt": prompt, "output": output}
                             combos.append((labels, {**llm_arrays(m, width), **part, **lengths}))
     return combos, skipped
-
-
-def _counts(value: Any, argument: str) -> list[int]:
-    """Each value checked as ``Engine.serve`` checks its one (same rule, same message)."""
-    values = as_list(value)
-    if not values:
-        raise ValueError(f"argument {argument!r} needs at least one value, got {value!r}")
-    return [require_count(v, argument, SERVE_GRID) for v in values]
 
 
 def _flat(values: Any, grid: tuple[int, ...]) -> np.ndarray:
