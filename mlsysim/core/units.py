@@ -26,15 +26,34 @@ def get_registry() -> pint.UnitRegistry:
     """Build (once) and return the application registry."""
     import pint
 
+    registry_class = _registry_class()
     try:
-        registry = pint.UnitRegistry(cache_folder=":auto:", on_redefinition="ignore")
+        registry = registry_class(cache_folder=":auto:", on_redefinition="ignore")
     except OSError:  # an unwritable cache must not stop a student
-        registry = pint.UnitRegistry(on_redefinition="ignore")
+        registry = registry_class(on_redefinition="ignore")
     registry.load_definitions(str(DEFINITIONS))
     _forget_dimensions_of_the_defaults(registry)
     registry.formatter.default_format = "~P"
     pint.set_application_registry(registry)
     return registry
+
+
+def _registry_class() -> type:
+    """pint's ``UnitRegistry``, with ``get_compatible_units`` that works after a lazy build.
+
+    pint lists a unit's compatible units from a table only its full cache build fills (~0.15 s),
+    which a disk-cached registry (and ours, below) skips: ``Q_(1, "GB").compatible_units()``
+    was empty. The table is built on the first such call instead of at start-up.
+    """
+    import pint
+
+    class Registry(pint.UnitRegistry):
+        def get_compatible_units(self, input_units, group_or_system=None):
+            if not self._cache.dimensional_equivalents:
+                self._build_cache()  # refills every table from the final definitions
+            return super().get_compatible_units(input_units, group_or_system)
+
+    return Registry
 
 
 def _forget_dimensions_of_the_defaults(registry: pint.UnitRegistry) -> None:
@@ -44,8 +63,8 @@ def _forget_dimensions_of_the_defaults(registry: pint.UnitRegistry) -> None:
     so after our ``bit = [information]`` a cold build (no disk cache yet, or none at all) kept
     ``byte`` dimensionless: ``Q_(1, "GB").to("byte")`` raised. A warm disk cache hid the bug,
     because pint 0.25 never puts the cache it loads back in place. An empty cache is refilled
-    lazily from the final definitions, exactly as a warm build's is; ``get_compatible_units``
-    then finds nothing, as with any disk-cached pint registry. pint's context facet keeps the
+    lazily from the final definitions, exactly as a warm build's is (``get_compatible_units``
+    builds its own table on first use, see ``_registry_class``). pint's context facet keeps the
     no-context cache under ``_caches[()]`` and switches back to it on leaving a context, so the
     fresh cache goes there too (else ``with ureg.context("sp")`` brought the stale one back).
     """
