@@ -14,6 +14,12 @@ waits for, interpreter start included):
 - nbmake: every chapter converted to ``.ipynb`` (its cells, then each inline expression as a
   cell after the cells that precede it) beside its ``.qmd``, run by
   ``pytest --nbmake -n N`` with ``MLSYSIM_CHECK_MODE=collect`` (our cold run must beat it).
+
+One untimed run comes first (OS file cache, pint's and the catalogs' caches, bytecode). Python
+caches bytecode as it does by default, even when the calling shell sets PYTHONDONTWRITEBYTECODE
+(pass ``--no-bytecode-cache`` to keep that): an installed package has its ``.pyc`` files, and a
+checkout gets them in its git-ignored ``__pycache__`` folders. (A PYTHONPYCACHEPREFIX would not
+do: it hides site-packages' own bytecode from the kernels, which never write any.)
 """
 
 from __future__ import annotations
@@ -137,14 +143,18 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--skip-nbmake", action="store_true")
     parser.add_argument("--skip-pool", action="store_true")
+    parser.add_argument("--no-bytecode-cache", action="store_true", help="compile every run")
     args = parser.parse_args()
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     with tempfile.TemporaryDirectory(prefix="book-check-bench-") as tmp:
+        if not args.no_bytecode_cache:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
         book = Path(shutil.copytree(args.book, Path(tmp) / "book"))
         check = [sys.executable, "-m", "invariants", str(book), "--no-strict",
                  "--jobs", str(args.jobs)]  # fmt: skip
         codes = (0, 1, 2)  # the figures are about time; a failing sample book still times
+        timed(check, Path(tmp), env, codes)  # untimed warm-up
         cold = []
         for _ in range(args.runs):
             shutil.rmtree(book / ".invariants", ignore_errors=True)
@@ -153,7 +163,16 @@ def main() -> None:
         report = (book / ".invariants" / "report.json").read_text()
         cached = report.count('"cached": true')
 
-        pools = {} if args.skip_pool else pool_study(book, args.jobs)
+        pools = {}
+        if not args.skip_pool:  # in-process: its kernels read the same bytecode cache
+            saved = dict(os.environ)
+            os.environ.clear()
+            os.environ.update(env)
+            try:
+                pools = pool_study(book, args.jobs)
+            finally:
+                os.environ.clear()
+                os.environ.update(saved)
 
         nbmake = []
         if not args.skip_nbmake:
@@ -166,7 +185,8 @@ def main() -> None:
 
     cold_s, warm_s = statistics.median(cold), statistics.median(warm)
     print(f"machine: {machine()}")
-    print(f"book: {args.book} ({args.runs} runs each, --jobs {args.jobs})")
+    cache = "without" if args.no_bytecode_cache else "with"
+    print(f"book: {args.book} ({args.runs} runs each, --jobs {args.jobs}, {cache} bytecode cache)")
     print(f"cold   median {cold_s:6.2f} s   (runs: {', '.join(f'{t:.2f}' for t in cold)})")
     print(f"warm   median {warm_s:6.2f} s   = {warm_s / cold_s:.1%} of cold "
           f"({cached} chapters from cache)")  # fmt: skip
