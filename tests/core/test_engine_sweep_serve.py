@@ -191,3 +191,14 @@ def test_serve_refuses_a_missing_count_in_the_count_rules_words():
     assert str(caught.value) == (
         "argument 'output_tokens' must be a whole number >= 1 (a count), got None"
     )
+
+
+@pytest.mark.parametrize("sweep", [Engine.sweep, Engine.sweep_serve])
+def test_a_count_beyond_exact_float64_is_refused_not_wrapped(sweep):
+    assert len(sweep("Llama2_7B", "H100", batch_sizes=[2**53])) == 1  # the largest allowed
+    with pytest.raises(ValueError) as caught:
+        sweep("Llama2_7B", "H100", batch_sizes=[1, 2**63])
+    assert str(caught.value) == (
+        "argument 'batch_sizes' must be at most 2**53 = 9,007,199,254,740,992 per value "
+        "(exact in float64), got 9223372036854775808"
+    )

@@ -214,6 +214,9 @@ def _combinations(models, hardware, precisions, efficiency, skip_unsupported):
     return combos, skipped
 
 
+_LARGEST_EXACT_COUNT = 2**53
+
+
 def checked_counts(value: Any, argument: str, grid: str = SOLVE_GRID) -> list[int]:
     """One count or a flat list of them, each checked as ``Engine.solve`` checks its one (same
     rule, same message); an empty list or a nested one is refused, naming ``argument``."""
@@ -225,7 +228,14 @@ def checked_counts(value: Any, argument: str, grid: str = SOLVE_GRID) -> list[in
             raise ValueError(
                 f"argument {argument!r} takes one count or a flat list of counts, got {value!r}"
             )
-    return [require_count(count, argument, grid) for count in counts]
+    checked = [require_count(count, argument, grid) for count in counts]
+    too_big = [count for count in checked if count > _LARGEST_EXACT_COUNT]
+    if too_big:  # the grid computes in float64, whose whole numbers stop being exact here
+        raise ValueError(
+            f"argument {argument!r} must be at most 2**53 = {_LARGEST_EXACT_COUNT:,} per value "
+            f"(exact in float64), got {too_big[0]!r}"
+        )
+    return checked
 
 
 def checked_names(value: Any, argument: str, what: str) -> list:
