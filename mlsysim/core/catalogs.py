@@ -324,7 +324,8 @@ def _arch(file: CatalogFile, name: str, spec: Any) -> tuple[TransformerArch, Sou
 
 
 def forward_flops_per_token(params: float, arch: TransformerArch) -> float:
-    """Dense forward FLOPs per token = 2N + 2·n_layers·context·d_model [flop] (Kaplan 2020)."""
+    """Dense forward FLOPs per token = 2N + 2·n_layers·context·d_model [flop] (Kaplan 2020),
+    with N all parameters, embedding tables included (``transformer_forward_flops_per_token``)."""
     from mlsysim.core.formulas.transformer import transformer_forward_flops_per_token as flops
 
     return float(flops.raw(params, arch.n_layers, arch.d_model, arch.context_length))
