@@ -194,12 +194,10 @@ def require_scalar(value: Any, name: str, grid: str = SOLVE_GRID) -> None:
 
 
 def require_count(value: Any, name: str, grid: str = SOLVE_GRID) -> int:
-    """One count, as an int; the library's one rule and wording (``formulas._formula``, where
-    None means "not given": here a count is required, so None is refused in the same words)."""
+    """One required count, as an int; the library's one rule and wording
+    (``formulas._formula.require_count``)."""
     require_scalar(value, name, grid)
-    require_whole_count(value, name)
-    if value is None:
-        raise ValueError(f"argument '{name}' must be a whole number >= 1 (a count), got None")
+    require_whole_count(value, name, required=True)
     return int(value)
 
 

@@ -115,13 +115,18 @@ def require_sign(value: Any, name: str, where: str, *, strict: bool) -> None:
         raise ValueError(f"argument '{name}' of {where}() must be {rule}, got {value!r}")
 
 
-def require_count(value: Any, name: str, where: str | None = None) -> None:
+def require_count(
+    value: Any, name: str, where: str | None = None, *, required: bool = False
+) -> None:
     """Raise ``ValueError`` naming the argument (and ``where``, the function it belongs to)
     unless every element is a whole number >= 1; a bool is no count. The one count rule and
-    wording of the library: formulas pass their name, the engine its argument alone."""
-    if value is None:
+    wording of the library: formulas pass their name, the engine its argument alone. None means
+    "not given" and passes, unless the count is ``required``."""
+    if value is None and not required:
         return
-    if isinstance(value, (bool, np.bool_, str, bytes)) or getattr(
+    if value is None:
+        bad = True
+    elif isinstance(value, (bool, np.bool_, str, bytes)) or getattr(
         getattr(value, "dtype", None), "kind", ""
     ) in ("b", "U", "S", "O"):
         bad = True  # True is 1 and "8" is 8.0 to numpy, but neither is a count of anything
