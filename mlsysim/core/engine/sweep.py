@@ -176,13 +176,13 @@ def sweep(
 
 def _combinations(models, hardware, precisions, efficiency, skip_unsupported):
     combos, skipped = [], []
-    names = list(map(precision_name, as_list(precisions)))
+    names = list(map(precision_name, precisions))  # lists, from checked_names
     widths = [precision_bytes(name) for name in names]  # not a precision at all: raises here
-    for model in as_list(models):
+    for model in models:
         m = model_numbers(model)
         unit = sample_unit(context_tokens(m))
         kv = [context_kv_bytes(m, width) for width in widths]
-        for part in as_list(hardware):
+        for part in hardware:
             hw = hardware_numbers(part)
             eff = efficiency_for(hw, efficiency)
             for precision, width, kv_seq in zip(names, widths, kv, strict=True):

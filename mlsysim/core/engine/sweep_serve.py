@@ -31,7 +31,6 @@ from mlsysim.core.engine.serve import (
 )
 from mlsysim.core.engine.sweep import (
     SweepTable,
-    as_list,
     checked_counts,
     checked_names,
     repeat_names,
@@ -135,10 +134,10 @@ def sweep_serve(
 def _combinations(models, hardware, precisions, counts, efficiency, skip_unsupported):
     """``[(labels, serving_times keyword arguments)]`` per combination, and the skipped ones.
     Every value is checked (and every model and part resolved) before the first one is built."""
-    names = list(map(precision_name, as_list(precisions)))
+    names = list(map(precision_name, precisions))  # lists, from checked_names
     widths = [precision_bytes(name) for name in names]  # not a precision at all: raises here
-    llms = [model_numbers(model) for model in as_list(models)]
-    parts = [hardware_numbers(part) for part in as_list(hardware)]
+    llms = [model_numbers(model) for model in models]
+    parts = [hardware_numbers(part) for part in hardware]
     for m in llms:
         require_decoder(m)
         for prompt in counts["prompt_tokens"]:
