@@ -44,8 +44,7 @@ class Kernel:
     async def shutdown(self) -> None:
         with contextlib.suppress(Exception):
             self.client.stop_channels()
-        with contextlib.suppress(Exception):
-            await self.manager.shutdown_kernel(now=True)
+        await _stop(self.manager)
 
 
 def kernel_env(extra: dict[str, str] | None = None) -> dict[str, str]:
