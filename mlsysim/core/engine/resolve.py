@@ -183,10 +183,15 @@ SERVE_GRID = (
 )
 
 
+def is_many(value: Any) -> bool:
+    """True for a list, tuple, range or array of values (not one number)."""
+    return isinstance(value, (list, tuple, range)) or getattr(value, "ndim", 0) > 0
+
+
 def require_scalar(value: Any, name: str, grid: str = SOLVE_GRID) -> None:
     """Reject a list/array where one number belongs: name the argument, point at the sweep
     (``grid``) that takes a list of them."""
-    if isinstance(value, (list, tuple, range)) or getattr(value, "ndim", 0) > 0:
+    if is_many(value):
         raise ValueError(
             f"argument '{name}' takes one number, got {value!r}; for a grid use "
             f"{grid} or call once per value"

@@ -19,6 +19,7 @@ from mlsysim.core.engine.profiles import sample_unit
 from mlsysim.core.engine.resolve import (
     SOLVE_GRID,
     hardware_numbers,
+    is_many,
     model_numbers,
     precision_bytes,
     require_count,
@@ -224,7 +225,7 @@ def checked_counts(value: Any, argument: str, grid: str = SOLVE_GRID) -> list[in
     if not counts:
         raise ValueError(f"argument {argument!r} needs at least one value, got {value!r}")
     for count in counts:
-        if np.ndim(count) > 0 or isinstance(count, (list, tuple, set, range)):
+        if is_many(count) or isinstance(count, set):
             raise ValueError(
                 f"argument {argument!r} takes one count or a flat list of counts, got {value!r}"
             )
